@@ -1,0 +1,305 @@
+import { z } from 'zod';
+import {
+  MAX_ROLE_NAME_LENGTH,
+  MAX_ROLE_PATH_LENGTH,
+  ROLE_NAME_PATTERN,
+  ROLE_PATH_PATTERN,
+  maxSeedNameLength,
+} from '../../lambda/domain/iam-names';
+import { kubernetesConfigSchema } from './kubernetes-config';
+
+/**
+ * The one configuration that both the CDK app and the cdk8s app read, so that
+ * the stack and the manifests agree on names, ARNs, namespaces and the bucket.
+ *
+ * Every message below says what is wrong and how to fix it; `ConfigError` adds
+ * the field path and the offending value.
+ */
+
+const DNS_LABEL = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/;
+const DNS_SUBDOMAIN = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$/;
+const EKS_CLUSTER_NAME = /^[0-9A-Za-z][A-Za-z0-9_-]*$/;
+const OIDC_PROVIDER_ARN = /^arn:aws[a-z-]*:iam::\d{12}:oidc-provider\/[^\s/][^\s]*$/;
+const MANAGED_POLICY_ARN = /^arn:aws[a-z-]*:iam::(\d{12}|aws):policy\/[\w+=,.@/-]+$/;
+const KMS_KEY_ARN = /^arn:aws[a-z-]*:kms:[a-z0-9-]+:\d{12}:key\/[A-Za-z0-9-]+$/;
+const SECRET_ARN = /^arn:aws[a-z-]*:secretsmanager:[a-z0-9-]+:\d{12}:secret:[\w/+=.@-]+$/;
+const S3_BUCKET_NAME = /^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$/;
+const S3_PREFIX = /^[A-Za-z0-9!_.*'()/-]*$/;
+
+/** Kubernetes namespaces are DNS-1123 labels of at most 63 characters. */
+export const namespaceSchema = z
+  .string()
+  .max(63, 'a Kubernetes namespace has at most 63 characters; shorten it')
+  .regex(
+    DNS_LABEL,
+    'a Kubernetes namespace is lowercase letters, digits and "-", starting and ending with a letter or digit',
+  );
+
+/** ServiceAccount names are DNS-1123 subdomains of at most 253 characters. */
+export const serviceAccountNameSchema = z
+  .string()
+  .max(253, 'a ServiceAccount name has at most 253 characters; shorten it')
+  .regex(
+    DNS_SUBDOMAIN,
+    'a ServiceAccount name is lowercase letters, digits, "-" and ".", starting and ending with a letter or digit',
+  );
+
+const clusterSchema = z
+  .strictObject({
+    name: z
+      .string()
+      .min(1, 'give the EKS cluster name, as `aws eks list-clusters` shows it')
+      .max(100, 'an EKS cluster name has at most 100 characters')
+      .regex(EKS_CLUSTER_NAME, 'an EKS cluster name is letters, digits, "-" and "_", starting with a letter or digit'),
+    oidcIssuerUrl: z
+      .string()
+      .regex(
+        /^https:\/\/[^\s/:]+(\/[^\s?#]*)?$/,
+        'use the issuer URL exactly as `aws eks describe-cluster --query cluster.identity.oidc.issuer` prints it (https://, no port, no query)',
+      )
+      .optional(),
+    oidcProviderArn: z
+      .string()
+      .regex(
+        OIDC_PROVIDER_ARN,
+        'use the ARN of an existing IAM OIDC provider, e.g. arn:aws:iam::111122223333:oidc-provider/oidc.eks.us-east-1.amazonaws.com/id/EXAMPLE',
+      )
+      .optional(),
+  })
+  .superRefine((cluster, ctx) => {
+    const given = [cluster.oidcIssuerUrl, cluster.oidcProviderArn].filter((v) => v !== undefined);
+    if (given.length !== 1) {
+      ctx.addIssue({
+        code: 'custom',
+        message:
+          'set exactly one of oidcIssuerUrl (the stack creates the IAM OIDC provider) or oidcProviderArn (the stack imports an existing one)',
+      });
+    }
+  });
+
+const bucketSchema = z.strictObject({
+  name: z
+    .string()
+    .regex(
+      S3_BUCKET_NAME,
+      'an S3 bucket name is 3-63 lowercase letters, digits, "." and "-", starting and ending with a letter or digit',
+    )
+    .refine((n) => !n.includes('..') && !/^\d+\.\d+\.\d+\.\d+$/.test(n), {
+      message: 'an S3 bucket name may not contain ".." or look like an IP address',
+    }),
+  existing: z
+    .boolean()
+    .default(false)
+    .describe('true imports a bucket you already have instead of creating one'),
+  prefix: z
+    .string()
+    .max(512, 'keep the prefix under 512 characters')
+    .regex(S3_PREFIX, 'a prefix is letters, digits and !_.*\'()/- only')
+    .refine((p) => !p.startsWith('/') && !p.endsWith('/') && !p.includes('//'), {
+      message: 'write the prefix without leading or trailing "/" and without "//", e.g. ace/production/backups',
+    })
+    .default(''),
+  restrictToPrefix: z
+    .boolean()
+    .default(false)
+    .describe('scope the access policies to objects under the prefix (and ListBucket to the prefix)'),
+  encryption: z.enum(['s3-managed', 'kms'], {
+    error: 'choose "s3-managed" (SSE-S3) or "kms" (SSE-KMS)',
+  }).default('s3-managed'),
+  kmsKeyArn: z
+    .string()
+    .regex(KMS_KEY_ARN, 'use a KMS key ARN, e.g. arn:aws:kms:us-east-1:111122223333:key/1234abcd-...')
+    .optional(),
+  accessLogging: z.boolean().default(true),
+  accessCheckExpirationDays: z
+    .number()
+    .int('use a whole number of days')
+    .min(1, 'access-check objects live at least 1 day')
+    .max(365, 'keep access-check objects at most 365 days')
+    .default(1),
+});
+
+const accessPolicyPresets = ['kubestash', 'velero', 'database-dump'] as const;
+export type AccessPolicyPreset = (typeof accessPolicyPresets)[number];
+
+const seedSchema = z.strictObject({
+  name: z
+    .string()
+    .min(1, 'give the seed role a name, e.g. KubestashRole')
+    .regex(ROLE_NAME_PATTERN, 'an IAM role name is letters, digits and +=,.@_- only'),
+  derivedRolePath: z
+    .string()
+    .max(MAX_ROLE_PATH_LENGTH, `an IAM path has at most ${MAX_ROLE_PATH_LENGTH} characters`)
+    .regex(ROLE_PATH_PATTERN, 'an IAM path begins and ends with "/", e.g. /kubestash-irsa/')
+    .refine((p) => p !== '/', {
+      message:
+        'derived roles need a dedicated path such as /kubestash-irsa/ so the reconciler can be limited to it',
+    })
+    .default('/kubestash-irsa/'),
+  operator: z
+    .strictObject({
+      namespace: namespaceSchema.default('kubestash'),
+      serviceAccount: serviceAccountNameSchema.default('kubestash-kubestash-operator'),
+    })
+    .prefault({}),
+  accessPolicy: z
+    .enum(accessPolicyPresets, { error: `choose one of ${accessPolicyPresets.join(', ')}` })
+    .default('kubestash'),
+  secretArns: z
+    .array(z.string().regex(SECRET_ARN, 'use a Secrets Manager secret ARN'))
+    .default([]),
+  roleCreationLimit: z
+    .number()
+    .int('use a whole number')
+    .min(1, 'allow at least 1 derived role')
+    .max(1000, 'IAM allows 1000 roles per account by default; ask for a quota increase first')
+    .default(100),
+  maxSessionDurationSeconds: z
+    .number()
+    .int('use a whole number of seconds')
+    .min(3600, 'IAM accepts 3600 to 43200 seconds')
+    .max(43200, 'IAM accepts 3600 to 43200 seconds')
+    .default(3600),
+  subjectMatch: z
+    .enum(['StringEquals', 'StringLike'], { error: 'choose "StringEquals" or "StringLike"' })
+    .default('StringLike'),
+  clusters: z
+    .array(z.string())
+    .optional()
+    .describe('names of the clusters whose ServiceAccounts may use this seed; all when omitted'),
+});
+
+export const projectConfigSchema = z
+  .strictObject({
+    stackName: z
+      .string()
+      .regex(/^[A-Za-z][A-Za-z0-9-]{0,127}$/, 'a stack name is letters, digits and "-", starting with a letter')
+      .default('KubestashIrsa'),
+    account: z
+      .string()
+      .regex(/^\d{12}$/, 'an AWS account ID is 12 digits, as `aws sts get-caller-identity` prints it'),
+    region: z
+      .string()
+      .regex(/^[a-z]{2}(-[a-z]+)+-\d$/, 'use a region code such as us-east-1'),
+    clusters: z.array(clusterSchema).min(1, 'configure at least one EKS cluster'),
+    bucket: bucketSchema,
+    seeds: z.array(seedSchema).min(1, 'configure at least one seed role'),
+    allowedNamespaces: z
+      .array(namespaceSchema)
+      .min(1, 'list the namespaces whose backup Jobs may receive a role, e.g. ["demo"]'),
+    permissionsBoundaryArn: z
+      .string()
+      .regex(MANAGED_POLICY_ARN, 'use a managed policy ARN, e.g. arn:aws:iam::111122223333:policy/Boundary')
+      .optional(),
+    kubernetes: kubernetesConfigSchema.prefault({}),
+  })
+  .superRefine((config, ctx) => {
+    const clusterNames = config.clusters.map((c) => c.name);
+    reportDuplicates(clusterNames, ['clusters'], 'cluster names must be unique', ctx);
+    reportDuplicates(
+      config.seeds.map((s) => s.name),
+      ['seeds'],
+      'seed role names must be unique',
+      ctx,
+    );
+    // CloudFormation logical IDs and parameter names drop everything but letters and digits.
+    reportDuplicates(
+      config.seeds.map((s) => alphanumeric(s.name)),
+      ['seeds'],
+      'seed role names must differ in their letters and digits (they name CloudFormation parameters)',
+      ctx,
+    );
+
+    config.seeds.forEach((seed, i) => {
+      const room = maxSeedNameLength(seed.roleCreationLimit);
+      if (seed.name.length > room) {
+        ctx.addIssue({
+          code: 'custom',
+          path: ['seeds', i, 'name'],
+          message: `derived roles are named ${seed.name}-0 … ${seed.name}-${seed.roleCreationLimit - 1} and IAM allows ${MAX_ROLE_NAME_LENGTH} characters; shorten the name to at most ${room} characters or lower roleCreationLimit`,
+        });
+      }
+      if (seed.accessPolicy === 'database-dump' && seed.secretArns.length === 0) {
+        ctx.addIssue({
+          code: 'custom',
+          path: ['seeds', i, 'secretArns'],
+          message: 'the database-dump preset reads database credentials: list their Secrets Manager secret ARNs',
+        });
+      }
+      if (seed.accessPolicy !== 'database-dump' && seed.secretArns.length > 0) {
+        ctx.addIssue({
+          code: 'custom',
+          path: ['seeds', i, 'secretArns'],
+          message: `secretArns only apply to the database-dump preset; remove them or set accessPolicy to "database-dump"`,
+        });
+      }
+      (seed.clusters ?? []).forEach((name, j) => {
+        if (!clusterNames.includes(name)) {
+          ctx.addIssue({
+            code: 'custom',
+            path: ['seeds', i, 'clusters', j],
+            message: `no cluster is named "${name}"; use one of ${clusterNames.join(', ')}`,
+          });
+        }
+      });
+    });
+
+    if (config.bucket.kmsKeyArn !== undefined && config.bucket.encryption !== 'kms') {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['bucket', 'kmsKeyArn'],
+        message: 'a KMS key only applies with encryption "kms"; set encryption to "kms" or remove kmsKeyArn',
+      });
+    }
+    if (config.bucket.existing && config.bucket.encryption === 'kms' && config.bucket.kmsKeyArn === undefined) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['bucket', 'kmsKeyArn'],
+        message: 'an existing KMS-encrypted bucket needs its key: set kmsKeyArn so the access policy may use it',
+      });
+    }
+    const joined = config.allowedNamespaces.join(' ');
+    if (joined.length > 256) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['allowedNamespaces'],
+        message:
+          'the allowed namespaces are recorded in an IAM tag of at most 256 characters; list fewer or shorter namespaces',
+      });
+    }
+    reportDuplicates(config.allowedNamespaces, ['allowedNamespaces'], 'list each namespace once', ctx);
+  });
+
+/** The configuration as written (defaults optional). */
+export type ProjectConfigInput = z.input<typeof projectConfigSchema>;
+/** The configuration after validation, with every default filled in. */
+export type ProjectConfig = z.output<typeof projectConfigSchema>;
+export type ClusterConfig = ProjectConfig['clusters'][number];
+export type SeedConfig = ProjectConfig['seeds'][number];
+export type BucketConfig = ProjectConfig['bucket'];
+
+/** Letters and digits only: what CloudFormation accepts in logical IDs and parameter names. */
+export function alphanumeric(value: string): string {
+  return value.replace(/[^A-Za-z0-9]/g, '');
+}
+
+/** The clusters whose ServiceAccounts a seed serves. */
+export function clustersOfSeed(config: ProjectConfig, seed: SeedConfig): ClusterConfig[] {
+  const names = seed.clusters;
+  return names === undefined ? config.clusters : config.clusters.filter((c) => names.includes(c.name));
+}
+
+function reportDuplicates(
+  values: readonly string[],
+  path: (string | number)[],
+  message: string,
+  ctx: z.RefinementCtx,
+): void {
+  const seen = new Set<string>();
+  values.forEach((value, i) => {
+    if (seen.has(value)) {
+      ctx.addIssue({ code: 'custom', path: [...path, i], message: `${message}; "${value}" appears twice` });
+    }
+    seen.add(value);
+  });
+}
