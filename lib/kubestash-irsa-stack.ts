@@ -1,0 +1,247 @@
+import { CfnOutput, CfnParameter, Duration, Fn, Stack } from 'aws-cdk-lib';
+import type { StackProps } from 'aws-cdk-lib';
+import * as iam from 'aws-cdk-lib/aws-iam';
+import * as kms from 'aws-cdk-lib/aws-kms';
+import type { Construct } from 'constructs';
+import { BackupBucket } from './backup-bucket';
+import { BucketAccessPolicy } from './bucket-access-policy';
+import { ClusterOidcProvider } from './cluster-oidc-provider';
+import { alphanumeric, clustersOfSeed } from './config/project-config';
+import type { ProjectConfig, SeedConfig } from './config/project-config';
+import { DerivedRoleBoundary } from './derived-role-boundary';
+import { ReconcilerRole } from './reconciler-role';
+import { SeedRole } from './seed-role';
+
+export interface KubestashIrsaStackProps extends StackProps {
+  /** The validated project configuration (see lib/config). */
+  readonly config: ProjectConfig;
+}
+
+interface ParameterGroup {
+  readonly label: string;
+  readonly parameters: CfnParameter[];
+}
+
+/**
+ * Everything a platform engineer otherwise creates by hand for credential-less
+ * KubeStash backups (seed 000 sections 1-3, seed 003): the bucket, its access
+ * policies, the clusters' OIDC providers, the seed roles with their boundary,
+ * and the reconciler's least-privilege role.
+ */
+export class KubestashIrsaStack extends Stack {
+  readonly backupBucket: BackupBucket;
+  readonly oidcProviders: readonly ClusterOidcProvider[];
+  readonly seedRoles: readonly SeedRole[];
+  readonly reconcilerRole: ReconcilerRole;
+
+  private readonly parameterGroups: ParameterGroup[] = [];
+
+  constructor(scope: Construct, id: string, props: KubestashIrsaStackProps) {
+    super(scope, id, {
+      description:
+        'Credential-less KubeStash backups on EKS: bucket, seed roles and reconciler role (kubestash-irsa)',
+      ...props,
+    });
+    const { config } = props;
+
+    const allowedNamespaces = this.parameter(
+      'Reconciler',
+      'AllowedNamespaces',
+      'Namespaces whose backup Jobs may receive a role',
+      {
+        type: 'CommaDelimitedList',
+        default: config.allowedNamespaces.join(','),
+        description:
+          'Comma-separated Kubernetes namespaces whose KubeStash ServiceAccounts the reconciler may grant a derived role.',
+      },
+    );
+
+    this.backupBucket = new BackupBucket(this, 'Backups', {
+      bucketName: config.bucket.name,
+      existing: config.bucket.existing,
+      prefix: config.bucket.prefix,
+      encryption: config.bucket.encryption,
+      encryptionKey:
+        config.bucket.kmsKeyArn === undefined
+          ? undefined
+          : kms.Key.fromKeyArn(this, 'BucketKey', config.bucket.kmsKeyArn),
+      accessLogging: config.bucket.accessLogging,
+      accessCheckExpiration: Duration.days(config.bucket.accessCheckExpirationDays),
+    });
+
+    this.oidcProviders = config.clusters.map(
+      (cluster) =>
+        new ClusterOidcProvider(this, `Oidc${alphanumeric(cluster.name)}`, {
+          clusterName: cluster.name,
+          issuerUrl: cluster.oidcIssuerUrl,
+          providerArn: cluster.oidcProviderArn,
+        }),
+    );
+
+    this.seedRoles = config.seeds.map((seed) =>
+      this.createSeed(config, seed, Fn.join(' ', allowedNamespaces.valueAsList)),
+    );
+
+    this.reconcilerRole = new ReconcilerRole(this, 'Reconciler', {
+      seeds: this.seedRoles,
+      clusterNames: config.clusters.map((c) => c.name),
+    });
+
+    this.output(
+      'BucketName',
+      this.backupBucket.bucket.bucketName,
+      'The S3 bucket of the BackupStorage',
+    );
+    this.output(
+      'ReconcilerRoleArn',
+      this.reconcilerRole.role.roleArn,
+      'The role the reconciler runs as',
+    );
+    for (const provider of this.oidcProviders) {
+      this.output(
+        `OidcProviderArn${alphanumeric(provider.clusterName)}`,
+        provider.provider.openIdConnectProviderArn,
+        `IAM OIDC provider of cluster ${provider.clusterName}`,
+      );
+    }
+    this.templateOptions.metadata = {
+      'AWS::CloudFormation::Interface': {
+        ParameterGroups: this.parameterGroups.map((g) => ({
+          Label: { default: g.label },
+          Parameters: g.parameters.map((p) => p.logicalId),
+        })),
+        ParameterLabels: Object.fromEntries(
+          this.parameterGroups
+            .flatMap((g) => g.parameters)
+            .map((p) => [p.logicalId, { default: labels.get(p) ?? p.logicalId }]),
+        ),
+      },
+    };
+  }
+
+  private createSeed(config: ProjectConfig, seed: SeedConfig, allowedNamespaces: string): SeedRole {
+    const id = alphanumeric(seed.name);
+    const group = `Seed role ${seed.name}`;
+    const operatorNamespace = this.parameter(
+      group,
+      `${id}OperatorNamespace`,
+      'KubeStash operator namespace',
+      {
+        type: 'String',
+        default: seed.operator.namespace,
+        allowedPattern: '^[a-z0-9]([-a-z0-9]*[a-z0-9])?$',
+        maxLength: 63,
+        description: `Namespace of the KubeStash operator ServiceAccount that assumes ${seed.name}.`,
+        constraintDescription: 'a Kubernetes namespace: lowercase letters, digits and "-"',
+      },
+    );
+    const operatorServiceAccount = this.parameter(
+      group,
+      `${id}OperatorServiceAccount`,
+      'KubeStash operator ServiceAccount',
+      {
+        type: 'String',
+        default: seed.operator.serviceAccount,
+        allowedPattern: '^[a-z0-9]([-a-z0-9.]*[a-z0-9])?$',
+        maxLength: 253,
+        description: `Name of the KubeStash operator ServiceAccount that assumes ${seed.name}.`,
+        constraintDescription: 'a ServiceAccount name: lowercase letters, digits, "-" and "."',
+      },
+    );
+    const roleCreationLimit = this.parameter(
+      group,
+      `${id}RoleCreationLimit`,
+      'Derived-role limit',
+      {
+        type: 'Number',
+        default: seed.roleCreationLimit,
+        minValue: 1,
+        maxValue: 1000,
+        description: `How many derived roles (${seed.name}-0, -1, ...) the reconciler may create.`,
+      },
+    );
+
+    const providers = clustersOfSeed(config, seed).map((cluster) => {
+      const provider = this.oidcProviders.find((p) => p.clusterName === cluster.name);
+      if (provider === undefined) throw new Error(`no OIDC provider for cluster ${cluster.name}`);
+      return provider;
+    });
+
+    const access = new BucketAccessPolicy(this, `${id}Access`, {
+      backupBucket: this.backupBucket,
+      preset: seed.accessPolicy,
+      restrictToPrefix: config.bucket.restrictToPrefix,
+      secretArns: seed.secretArns,
+      description: `${seed.accessPolicy} access to the backup bucket for ${seed.name} and its derived roles`,
+    });
+    const boundary: iam.IManagedPolicy =
+      config.permissionsBoundaryArn === undefined
+        ? new DerivedRoleBoundary(this, `${id}Boundary`, {
+            seedName: seed.name,
+            statements: access.statements,
+            preset: seed.accessPolicy,
+          }).policy
+        : iam.ManagedPolicy.fromManagedPolicyArn(
+            this,
+            `${id}Boundary`,
+            config.permissionsBoundaryArn,
+          );
+
+    const seedRole = new SeedRole(this, `${id}Seed`, {
+      roleName: seed.name,
+      providers,
+      operatorNamespace: operatorNamespace.valueAsString,
+      operatorServiceAccount: operatorServiceAccount.valueAsString,
+      conditionOperator: seed.subjectMatch,
+      accessPolicy: access.policy,
+      permissionsBoundary: boundary,
+      maxSessionDuration: Duration.seconds(seed.maxSessionDurationSeconds),
+      derivedRolePath: seed.derivedRolePath,
+      roleCreationLimit: roleCreationLimit.valueAsString,
+      allowedNamespaces,
+    });
+
+    this.output(
+      `SeedRoleArn${id}`,
+      seedRole.role.roleArn,
+      `Seed role ${seed.name}: annotate the KubeStash operator ServiceAccount with it`,
+    );
+    this.output(
+      `DerivedRolePath${id}`,
+      seed.derivedRolePath,
+      `IAM path of the derived roles of ${seed.name}`,
+    );
+    this.output(
+      `AccessPolicyArn${id}`,
+      access.policy.managedPolicyArn,
+      `Bucket access policy of ${seed.name}`,
+    );
+    this.output(
+      `PermissionsBoundaryArn${id}`,
+      boundary.managedPolicyArn,
+      `Permissions boundary of ${seed.name}'s derived roles`,
+    );
+    return seedRole;
+  }
+
+  private parameter(
+    group: string,
+    id: string,
+    label: string,
+    props: ConstructorParameters<typeof CfnParameter>[2],
+  ): CfnParameter {
+    const parameter = new CfnParameter(this, id, props);
+    labels.set(parameter, label);
+    const existing = this.parameterGroups.find((g) => g.label === group);
+    if (existing === undefined)
+      this.parameterGroups.push({ label: group, parameters: [parameter] });
+    else existing.parameters.push(parameter);
+    return parameter;
+  }
+
+  private output(id: string, value: string, description: string): void {
+    new CfnOutput(this, id, { value, description, exportName: `${this.stackName}-${id}` });
+  }
+}
+
+const labels = new WeakMap<CfnParameter, string>();

@@ -1,0 +1,52 @@
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { App } from 'aws-cdk-lib';
+import { Template } from 'aws-cdk-lib/assertions';
+import { AwsSolutionsChecks } from 'cdk-nag';
+import type { PolicyValidationPluginReport } from 'aws-cdk-lib';
+import { loadConfig } from '../../lib/config';
+import type { ProjectConfig, ProjectConfigInput } from '../../lib/config';
+import { KubestashIrsaStack } from '../../lib/kubestash-irsa-stack';
+
+export const PROJECT_DIR = path.resolve(__dirname, '..', '..');
+
+/** cdk.json's context: the example config and the feature flags the real app runs with. */
+export function cdkJsonContext(): Record<string, unknown> {
+  const cdkJson = JSON.parse(fs.readFileSync(path.join(PROJECT_DIR, 'cdk.json'), 'utf8')) as {
+    context: Record<string, unknown>;
+  };
+  return cdkJson.context;
+}
+
+/** The raw example config from cdk.json, as a user would write it. */
+export function exampleConfigInput(): ProjectConfigInput {
+  return structuredClone(cdkJsonContext().config) as ProjectConfigInput;
+}
+
+/** An App with the same feature flags as `cdk synth` (but no config context). */
+export function newApp(): App {
+  const context = { ...cdkJsonContext() };
+  delete context.config;
+  return new App({ context });
+}
+
+export interface SynthesizedStack {
+  readonly stack: KubestashIrsaStack;
+  readonly template: Template;
+  readonly nag: PolicyValidationPluginReport;
+  readonly config: ProjectConfig;
+}
+
+/** Builds the stack from a (modified) example config and runs cdk-nag on it. */
+export function synthExampleStack(modify: (c: ProjectConfigInput) => void = () => {}): SynthesizedStack {
+  const input = exampleConfigInput();
+  modify(input);
+  const config = loadConfig({ config: input });
+  const app = newApp();
+  const stack = new KubestashIrsaStack(app, config.stackName, {
+    config,
+    env: { account: config.account, region: config.region },
+  });
+  const nag = new AwsSolutionsChecks(app).validateScope(stack);
+  return { stack, template: Template.fromStack(stack), nag, config };
+}
