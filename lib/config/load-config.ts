@@ -16,10 +16,15 @@ export const CONFIG_FILE_ENV = 'KUBESTASH_IRSA_CONFIG_FILE';
  * every `config.<a>.<b>` key overrides one field, e.g. `-c config.bucket.name=x`.
  * Override values are parsed as JSON when they parse, else taken as strings.
  */
-export function loadConfig(context: Record<string, unknown>, baseDir = process.cwd()): ProjectConfig {
+export function loadConfig(
+  context: Record<string, unknown>,
+  baseDir = process.cwd(),
+): ProjectConfig {
   const file = context[CONFIG_FILE_CONTEXT_KEY];
   let raw: unknown =
-    typeof file === 'string' ? readJsonFile(path.resolve(baseDir, file)) : context[CONFIG_CONTEXT_KEY];
+    typeof file === 'string'
+      ? readJsonFile(path.resolve(baseDir, file))
+      : context[CONFIG_CONTEXT_KEY];
   if (raw === undefined) {
     throw new ConfigError([
       `config: got nothing: put the configuration object under "context"."config" in cdk.json, or pass -c configFile=<path.json>`,

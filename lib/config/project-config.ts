@@ -50,7 +50,10 @@ const clusterSchema = z
       .string()
       .min(1, 'give the EKS cluster name, as `aws eks list-clusters` shows it')
       .max(100, 'an EKS cluster name has at most 100 characters')
-      .regex(EKS_CLUSTER_NAME, 'an EKS cluster name is letters, digits, "-" and "_", starting with a letter or digit'),
+      .regex(
+        EKS_CLUSTER_NAME,
+        'an EKS cluster name is letters, digits, "-" and "_", starting with a letter or digit',
+      ),
     oidcIssuerUrl: z
       .string()
       .regex(
@@ -94,21 +97,29 @@ const bucketSchema = z.strictObject({
   prefix: z
     .string()
     .max(512, 'keep the prefix under 512 characters')
-    .regex(S3_PREFIX, 'a prefix is letters, digits and !_.*\'()/- only')
+    .regex(S3_PREFIX, "a prefix is letters, digits and !_.*'()/- only")
     .refine((p) => !p.startsWith('/') && !p.endsWith('/') && !p.includes('//'), {
-      message: 'write the prefix without leading or trailing "/" and without "//", e.g. ace/production/backups',
+      message:
+        'write the prefix without leading or trailing "/" and without "//", e.g. ace/production/backups',
     })
     .default(''),
   restrictToPrefix: z
     .boolean()
     .default(false)
-    .describe('scope the access policies to objects under the prefix (and ListBucket to the prefix)'),
-  encryption: z.enum(['s3-managed', 'kms'], {
-    error: 'choose "s3-managed" (SSE-S3) or "kms" (SSE-KMS)',
-  }).default('s3-managed'),
+    .describe(
+      'scope the access policies to objects under the prefix (and ListBucket to the prefix)',
+    ),
+  encryption: z
+    .enum(['s3-managed', 'kms'], {
+      error: 'choose "s3-managed" (SSE-S3) or "kms" (SSE-KMS)',
+    })
+    .default('s3-managed'),
   kmsKeyArn: z
     .string()
-    .regex(KMS_KEY_ARN, 'use a KMS key ARN, e.g. arn:aws:kms:us-east-1:111122223333:key/1234abcd-...')
+    .regex(
+      KMS_KEY_ARN,
+      'use a KMS key ARN, e.g. arn:aws:kms:us-east-1:111122223333:key/1234abcd-...',
+    )
     .optional(),
   accessLogging: z.boolean().default(true),
   accessCheckExpirationDays: z
@@ -145,9 +156,7 @@ const seedSchema = z.strictObject({
   accessPolicy: z
     .enum(accessPolicyPresets, { error: `choose one of ${accessPolicyPresets.join(', ')}` })
     .default('kubestash'),
-  secretArns: z
-    .array(z.string().regex(SECRET_ARN, 'use a Secrets Manager secret ARN'))
-    .default([]),
+  secretArns: z.array(z.string().regex(SECRET_ARN, 'use a Secrets Manager secret ARN')).default([]),
   roleCreationLimit: z
     .number()
     .int('use a whole number')
@@ -173,14 +182,18 @@ export const projectConfigSchema = z
   .strictObject({
     stackName: z
       .string()
-      .regex(/^[A-Za-z][A-Za-z0-9-]{0,127}$/, 'a stack name is letters, digits and "-", starting with a letter')
+      .regex(
+        /^[A-Za-z][A-Za-z0-9-]{0,127}$/,
+        'a stack name is letters, digits and "-", starting with a letter',
+      )
       .default('KubestashIrsa'),
     account: z
       .string()
-      .regex(/^\d{12}$/, 'an AWS account ID is 12 digits, as `aws sts get-caller-identity` prints it'),
-    region: z
-      .string()
-      .regex(/^[a-z]{2}(-[a-z]+)+-\d$/, 'use a region code such as us-east-1'),
+      .regex(
+        /^\d{12}$/,
+        'an AWS account ID is 12 digits, as `aws sts get-caller-identity` prints it',
+      ),
+    region: z.string().regex(/^[a-z]{2}(-[a-z]+)+-\d$/, 'use a region code such as us-east-1'),
     clusters: z.array(clusterSchema).min(1, 'configure at least one EKS cluster'),
     bucket: bucketSchema,
     seeds: z.array(seedSchema).min(1, 'configure at least one seed role'),
@@ -189,13 +202,22 @@ export const projectConfigSchema = z
       .min(1, 'list the namespaces whose backup Jobs may receive a role, e.g. ["demo"]'),
     permissionsBoundaryArn: z
       .string()
-      .regex(MANAGED_POLICY_ARN, 'use a managed policy ARN, e.g. arn:aws:iam::111122223333:policy/Boundary')
+      .regex(
+        MANAGED_POLICY_ARN,
+        'use a managed policy ARN, e.g. arn:aws:iam::111122223333:policy/Boundary',
+      )
       .optional(),
     kubernetes: kubernetesConfigSchema.prefault({}),
   })
   .superRefine((config, ctx) => {
     const clusterNames = config.clusters.map((c) => c.name);
     reportDuplicates(clusterNames, ['clusters'], 'cluster names must be unique', ctx);
+    reportDuplicates(
+      clusterNames.map(alphanumeric),
+      ['clusters'],
+      'cluster names must differ in their letters and digits (they name CloudFormation outputs)',
+      ctx,
+    );
     reportDuplicates(
       config.seeds.map((s) => s.name),
       ['seeds'],
@@ -223,7 +245,8 @@ export const projectConfigSchema = z
         ctx.addIssue({
           code: 'custom',
           path: ['seeds', i, 'secretArns'],
-          message: 'the database-dump preset reads database credentials: list their Secrets Manager secret ARNs',
+          message:
+            'the database-dump preset reads database credentials: list their Secrets Manager secret ARNs',
         });
       }
       if (seed.accessPolicy !== 'database-dump' && seed.secretArns.length > 0) {
@@ -248,14 +271,20 @@ export const projectConfigSchema = z
       ctx.addIssue({
         code: 'custom',
         path: ['bucket', 'kmsKeyArn'],
-        message: 'a KMS key only applies with encryption "kms"; set encryption to "kms" or remove kmsKeyArn',
+        message:
+          'a KMS key only applies with encryption "kms"; set encryption to "kms" or remove kmsKeyArn',
       });
     }
-    if (config.bucket.existing && config.bucket.encryption === 'kms' && config.bucket.kmsKeyArn === undefined) {
+    if (
+      config.bucket.existing &&
+      config.bucket.encryption === 'kms' &&
+      config.bucket.kmsKeyArn === undefined
+    ) {
       ctx.addIssue({
         code: 'custom',
         path: ['bucket', 'kmsKeyArn'],
-        message: 'an existing KMS-encrypted bucket needs its key: set kmsKeyArn so the access policy may use it',
+        message:
+          'an existing KMS-encrypted bucket needs its key: set kmsKeyArn so the access policy may use it',
       });
     }
     const joined = config.allowedNamespaces.join(' ');
@@ -267,7 +296,12 @@ export const projectConfigSchema = z
           'the allowed namespaces are recorded in an IAM tag of at most 256 characters; list fewer or shorter namespaces',
       });
     }
-    reportDuplicates(config.allowedNamespaces, ['allowedNamespaces'], 'list each namespace once', ctx);
+    reportDuplicates(
+      config.allowedNamespaces,
+      ['allowedNamespaces'],
+      'list each namespace once',
+      ctx,
+    );
   });
 
 /** The configuration as written (defaults optional). */
@@ -286,7 +320,9 @@ export function alphanumeric(value: string): string {
 /** The clusters whose ServiceAccounts a seed serves. */
 export function clustersOfSeed(config: ProjectConfig, seed: SeedConfig): ClusterConfig[] {
   const names = seed.clusters;
-  return names === undefined ? config.clusters : config.clusters.filter((c) => names.includes(c.name));
+  return names === undefined
+    ? config.clusters
+    : config.clusters.filter((c) => names.includes(c.name));
 }
 
 function reportDuplicates(
@@ -298,7 +334,11 @@ function reportDuplicates(
   const seen = new Set<string>();
   values.forEach((value, i) => {
     if (seen.has(value)) {
-      ctx.addIssue({ code: 'custom', path: [...path, i], message: `${message}; "${value}" appears twice` });
+      ctx.addIssue({
+        code: 'custom',
+        path: [...path, i],
+        message: `${message}; "${value}" appears twice`,
+      });
     }
     seen.add(value);
   });
