@@ -1,23 +1,15 @@
 #!/usr/bin/env node
-import { App, Validations } from 'aws-cdk-lib';
-import { AwsSolutionsChecks } from 'cdk-nag';
-import { ConfigError, loadConfig } from '../lib/config';
-import { KubestashIrsaStack } from '../lib/kubestash-irsa-stack';
+import { App } from 'aws-cdk-lib';
+import { ConfigError } from '../lib/config';
+import { addKubestashIrsaStack } from '../lib/kubestash-irsa-app';
 
 const app = new App();
 try {
-  const config = loadConfig(app.node.getAllContext());
-  new KubestashIrsaStack(app, config.stackName, {
-    config,
-    env: { account: config.account, region: config.region },
-  });
+  addKubestashIrsaStack(app);
 } catch (error) {
-  if (error instanceof ConfigError) {
-    console.error(error.message);
-    process.exit(1);
-  }
-  throw error;
+  if (!(error instanceof ConfigError)) throw error;
+  // The message already names every field, value and fix; a stack trace would bury it.
+  console.error(error.message);
+  process.exit(1);
 }
-// A finding that is not acknowledged with a reason interrupts synthesis.
-Validations.of(app).addPlugins(new AwsSolutionsChecks(app, { verbose: true }));
 app.synth();

@@ -38,7 +38,9 @@ export interface SynthesizedStack {
 }
 
 /** Builds the stack from a (modified) example config and runs cdk-nag on it. */
-export function synthExampleStack(modify: (c: ProjectConfigInput) => void = () => {}): SynthesizedStack {
+export function synthExampleStack(
+  modify: (c: ProjectConfigInput) => void = () => {},
+): SynthesizedStack {
   const input = exampleConfigInput();
   modify(input);
   const config = loadConfig({ config: input });

@@ -31,7 +31,9 @@ describe('loadConfig', () => {
   });
 
   test('a missing or broken config file is a clear error', () => {
-    expect(() => loadConfig({ configFile: '/nonexistent/c.json' })).toThrow(/configFile: cannot read \/nonexistent\/c.json/);
+    expect(() => loadConfig({ configFile: '/nonexistent/c.json' })).toThrow(
+      /configFile: cannot read \/nonexistent\/c.json/,
+    );
     const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'config-'));
     fs.writeFileSync(path.join(dir, 'bad.json'), '{ nope');
     expect(() => loadConfig({ configFile: 'bad.json' }, dir)).toThrow(/is not valid JSON/);
@@ -47,6 +49,8 @@ describe('loadConfig', () => {
     const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'config-'));
     const file = path.join(dir, 'c.json');
     fs.writeFileSync(file, JSON.stringify({ ...exampleConfigInput(), stackName: 'Other' }));
-    expect(loadConfigFromCdkJson(PROJECT_DIR, { KUBESTASH_IRSA_CONFIG_FILE: file }).stackName).toBe('Other');
+    expect(loadConfigFromCdkJson(PROJECT_DIR, { KUBESTASH_IRSA_CONFIG_FILE: file }).stackName).toBe(
+      'Other',
+    );
   });
 });

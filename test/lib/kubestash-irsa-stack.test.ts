@@ -1,0 +1,205 @@
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { Stack } from 'aws-cdk-lib';
+import * as iam from 'aws-cdk-lib/aws-iam';
+import { AwsSolutionsChecks } from 'cdk-nag';
+import { loadConfig } from '../../lib/config';
+import { KubestashIrsaStack } from '../../lib/kubestash-irsa-stack';
+import { PROJECT_DIR, newApp, synthExampleStack } from '../support/example-app';
+
+const variants: [string, Parameters<typeof synthExampleStack>[0]][] = [
+  ['the example config', undefined],
+  [
+    'two clusters, KMS, prefix scoping, velero and database-dump seeds, an existing boundary',
+    (c) => {
+      c.clusters.push({
+        name: 'dr-cluster',
+        oidcProviderArn:
+          'arn:aws:iam::111122223333:oidc-provider/oidc.eks.us-west-2.amazonaws.com/id/DR',
+      });
+      c.bucket.encryption = 'kms';
+      c.bucket.restrictToPrefix = true;
+      c.seeds.push(
+        { name: 'VeleroRole', accessPolicy: 'velero', derivedRolePath: '/velero-irsa/' },
+        {
+          name: 'DumpRole',
+          accessPolicy: 'database-dump',
+          secretArns: ['arn:aws:secretsmanager:us-east-1:111122223333:secret:db-AbCdEf'],
+          clusters: ['prod-cluster'],
+        },
+      );
+    },
+  ],
+  [
+    'an existing bucket with its KMS key, no access logs',
+    (c) => {
+      c.bucket.existing = true;
+      c.bucket.encryption = 'kms';
+      c.bucket.kmsKeyArn =
+        'arn:aws:kms:us-east-1:111122223333:key/1234abcd-12ab-34cd-56ef-1234567890ab';
+      c.permissionsBoundaryArn = 'arn:aws:iam::111122223333:policy/OrgBoundary';
+    },
+  ],
+];
+
+describe('KubestashIrsaStack', () => {
+  test.each(variants)(
+    'cdk-nag AwsSolutions has no unacknowledged finding for %s',
+    (_name, modify) => {
+      const { nag } = synthExampleStack(modify);
+      expect(nag.violations).toEqual([]);
+      expect(nag.success).toBe(true);
+    },
+  );
+
+  test('cdk-nag does report a wildcard nobody acknowledged (the check can fail)', () => {
+    const app = newApp();
+    const stack = new Stack(app, 'Probe');
+    new iam.ManagedPolicy(stack, 'Loose', {
+      statements: [
+        new iam.PolicyStatement({ actions: ['s3:GetObject'], resources: ['arn:aws:s3:::b/*'] }),
+      ],
+    });
+    const report = new AwsSolutionsChecks(app).validateScope(stack);
+    expect(report.violations.map((v) => v.ruleName)).toContain(
+      'AwsSolutions-IAM5[Resource::arn:aws:s3:::b/*]',
+    );
+  });
+
+  test('every acknowledgment names one finding key and gives a reason', () => {
+    const { stack } = synthExampleStack(variants[1][1]);
+    const acks = stack.node
+      .findAll()
+      .flatMap((c) => c.node.metadata.filter((m) => m.type === 'aws:cdk:acknowledged-rules'))
+      .flatMap((m) => Object.entries(m.data as Record<string, string>));
+    expect(acks.length).toBeGreaterThan(0);
+    for (const [id, reason] of acks) {
+      expect(id).toMatch(/^Annotation::AwsSolutions-(S1|IAM5\[Resource::.+\])$/);
+      expect(reason.length).toBeGreaterThan(30);
+    }
+  });
+
+  test('console users get labelled, grouped parameters with defaults from the config', () => {
+    const { template } = synthExampleStack();
+    const t = template.toJSON();
+    expect(t.Parameters.AllowedNamespaces).toMatchObject({
+      Type: 'CommaDelimitedList',
+      Default: 'demo',
+    });
+    expect(t.Parameters.KubestashRoleRoleCreationLimit).toMatchObject({
+      Type: 'Number',
+      Default: 100,
+      MinValue: 1,
+      MaxValue: 1000,
+    });
+    expect(t.Parameters.KubestashRoleOperatorNamespace).toMatchObject({
+      Default: 'kubestash',
+      MaxLength: 63,
+    });
+    expect(t.Parameters.KubestashRoleOperatorServiceAccount).toMatchObject({
+      Default: 'kubestash-kubestash-operator',
+    });
+    const ui = t.Metadata['AWS::CloudFormation::Interface'];
+    expect(ui.ParameterGroups).toEqual([
+      { Label: { default: 'Reconciler' }, Parameters: ['AllowedNamespaces'] },
+      {
+        Label: { default: 'Seed role KubestashRole' },
+        Parameters: [
+          'KubestashRoleOperatorNamespace',
+          'KubestashRoleOperatorServiceAccount',
+          'KubestashRoleRoleCreationLimit',
+        ],
+      },
+    ]);
+    expect(ui.ParameterLabels.KubestashRoleRoleCreationLimit).toEqual({
+      default: 'Derived-role limit',
+    });
+  });
+
+  test('the parameters reach the seed trust policy and tags', () => {
+    const { template } = synthExampleStack();
+    const role = Object.values(
+      template.findResources('AWS::IAM::Role', { Properties: { RoleName: 'KubestashRole' } }),
+    )[0];
+    expect(JSON.stringify(role.Properties.AssumeRolePolicyDocument)).toContain(
+      '"Ref":"KubestashRoleOperatorNamespace"',
+    );
+    const tags = Object.fromEntries(
+      role.Properties.Tags.map((t: { Key: string; Value: unknown }) => [t.Key, t.Value]),
+    );
+    expect(tags['kubestash-irsa.io/role-creation-limit']).toEqual({
+      Ref: 'KubestashRoleRoleCreationLimit',
+    });
+    expect(tags['kubestash-irsa.io/allowed-namespaces']).toEqual({
+      'Fn::Join': [' ', { Ref: 'AllowedNamespaces' }],
+    });
+  });
+
+  test('outputs what the manifests and operators need, each exported', () => {
+    const outputs = synthExampleStack().template.toJSON().Outputs as Record<
+      string,
+      { Export: { Name: string } }
+    >;
+    expect(Object.keys(outputs).sort()).toEqual(
+      [
+        'AccessPolicyArnKubestashRole',
+        'BucketName',
+        'DerivedRolePathKubestashRole',
+        'OidcProviderArnprodcluster',
+        'PermissionsBoundaryArnKubestashRole',
+        'ReconcilerRoleArn',
+        'SeedRoleArnKubestashRole',
+      ].sort(),
+    );
+    for (const [key, output] of Object.entries(outputs))
+      expect(output.Export.Name).toBe(`KubestashIrsa-${key}`);
+  });
+
+  test('the example stack holds the expected resources', () => {
+    const t = synthExampleStack().template.toJSON();
+    const types = Object.values(t.Resources as Record<string, { Type: string }>)
+      .map((r) => r.Type)
+      .sort();
+    expect(types).toEqual(
+      [
+        'AWS::IAM::ManagedPolicy',
+        'AWS::IAM::ManagedPolicy',
+        'AWS::IAM::OIDCProvider',
+        'AWS::IAM::Policy',
+        'AWS::IAM::Role',
+        'AWS::IAM::Role',
+        'AWS::S3::Bucket',
+        'AWS::S3::Bucket',
+        'AWS::S3::BucketPolicy',
+        'AWS::S3::BucketPolicy',
+      ].sort(),
+    );
+  });
+
+  test('a seed restricted to one cluster trusts only that cluster', () => {
+    const { template } = synthExampleStack(variants[1][1]);
+    const dump = Object.values(
+      template.findResources('AWS::IAM::Role', { Properties: { RoleName: 'DumpRole' } }),
+    )[0];
+    expect(dump.Properties.AssumeRolePolicyDocument.Statement).toHaveLength(1);
+    const velero = Object.values(
+      template.findResources('AWS::IAM::Role', { Properties: { RoleName: 'VeleroRole' } }),
+    )[0];
+    expect(velero.Properties.AssumeRolePolicyDocument.Statement).toHaveLength(2);
+  });
+});
+
+describe('shipped example configs', () => {
+  const dir = path.join(PROJECT_DIR, 'examples', 'config');
+  const files = fs.readdirSync(dir).filter((f) => f.endsWith('.json'));
+
+  test.each(files)('%s is valid and passes cdk-nag', (file) => {
+    const config = loadConfig({ configFile: path.join(dir, file) });
+    const app = newApp();
+    const stack = new KubestashIrsaStack(app, config.stackName, {
+      config,
+      env: { account: config.account, region: config.region },
+    });
+    expect(new AwsSolutionsChecks(app).validateScope(stack).violations).toEqual([]);
+  });
+});

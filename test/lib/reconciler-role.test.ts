@@ -1,0 +1,164 @@
+import { Match } from 'aws-cdk-lib/assertions';
+import { synthExampleStack } from '../support/example-app';
+
+interface Statement {
+  Sid: string;
+  Effect: string;
+  Action: string | string[];
+  Resource: unknown;
+  Condition?: Record<string, Record<string, unknown>>;
+}
+
+const DERIVED = {
+  'Fn::Join': [
+    '',
+    ['arn:', { Ref: 'AWS::Partition' }, ':iam::111122223333:role/kubestash-irsa/KubestashRole-*'],
+  ],
+};
+
+function reconcilerStatements(modify?: Parameters<typeof synthExampleStack>[0]): Statement[] {
+  const { template } = synthExampleStack(modify);
+  return Object.values(template.findResources('AWS::IAM::Policy'))
+    .filter((p) =>
+      p.Properties.Roles.some((r: { Ref: string }) => r.Ref.startsWith('ReconcilerRole')),
+    )
+    .flatMap((p) => p.Properties.PolicyDocument.Statement as Statement[]);
+}
+
+const asList = (a: string | string[]) => (Array.isArray(a) ? a : [a]);
+
+describe('ReconcilerRole', () => {
+  const statements = reconcilerStatements();
+  const bySid = (sid: string) => {
+    const found = statements.find((s) => s.Sid === sid);
+    if (found === undefined)
+      throw new Error(`no statement ${sid} in ${statements.map((s) => s.Sid).join(', ')}`);
+    return found;
+  };
+
+  test('is assumed by Lambda only', () => {
+    const { template } = synthExampleStack();
+    template.hasResourceProperties('AWS::IAM::Role', {
+      Description: Match.stringLikeRegexp('reconciler'),
+      AssumeRolePolicyDocument: {
+        Statement: [
+          {
+            Effect: 'Allow',
+            Action: 'sts:AssumeRole',
+            Principal: { Service: 'lambda.amazonaws.com' },
+          },
+        ],
+      },
+    });
+  });
+
+  test('has neither iam:PutRolePolicy nor iam:PassRole nor any wildcard action', () => {
+    const all = statements.flatMap((s) => asList(s.Action));
+    expect(all).not.toContain('iam:PutRolePolicy');
+    expect(all).not.toContain('iam:PassRole');
+    expect(all.filter((a) => a.includes('*'))).toEqual([]);
+    expect(statements.every((s) => s.Effect === 'Allow')).toBe(true);
+  });
+
+  test('creates roles only under the derived path and name prefix, with the boundary and the seed tags', () => {
+    const create = bySid('CreateDerivedRolesKubestashRole');
+    expect(create.Action).toBe('iam:CreateRole');
+    expect(create.Resource).toEqual(DERIVED);
+    expect(create.Condition).toEqual({
+      StringEquals: {
+        'iam:PermissionsBoundary': { Ref: expect.stringMatching(/^KubestashRoleBoundary/) },
+        'aws:RequestTag/kubestash-irsa.io/seed': 'KubestashRole',
+        'aws:RequestTag/kubestash-irsa.io/managed-by': 'kubestash-irsa',
+      },
+      'ForAllValues:StringEquals': {
+        'aws:TagKeys': [
+          'kubestash-irsa.io/seed',
+          'kubestash-irsa.io/managed-by',
+          'kubestash-irsa.io/empty-since',
+        ],
+      },
+    });
+  });
+
+  test('attaches only the seed’s own policy (iam:PolicyARN) to roles tagged with the seed', () => {
+    const attach = bySid('AttachSeedPolicyKubestashRole');
+    expect(attach.Action).toBe('iam:AttachRolePolicy');
+    expect(attach.Resource).toEqual(DERIVED);
+    expect(attach.Condition).toEqual({
+      ArnEquals: {
+        'iam:PolicyARN': [{ Ref: expect.stringMatching(/^KubestashRoleAccessPolicy/) }],
+      },
+      StringEquals: { 'iam:ResourceTag/kubestash-irsa.io/seed': 'KubestashRole' },
+    });
+  });
+
+  test('re-trusts, detaches and deletes only derived roles that carry the seed tag', () => {
+    const manage = bySid('ManageDerivedRolesKubestashRole');
+    expect(asList(manage.Action).sort()).toEqual([
+      'iam:DeleteRole',
+      'iam:DetachRolePolicy',
+      'iam:UpdateAssumeRolePolicy',
+    ]);
+    expect(manage.Resource).toEqual(DERIVED);
+    expect(manage.Condition).toEqual({
+      StringEquals: { 'iam:ResourceTag/kubestash-irsa.io/seed': 'KubestashRole' },
+    });
+  });
+
+  test('tags only with its own keys and untags only the empty-since marker', () => {
+    expect(bySid('TagDerivedRolesKubestashRole').Condition?.['ForAllValues:StringEquals']).toEqual({
+      'aws:TagKeys': [
+        'kubestash-irsa.io/seed',
+        'kubestash-irsa.io/managed-by',
+        'kubestash-irsa.io/empty-since',
+      ],
+    });
+    expect(
+      bySid('UntagDerivedRolesKubestashRole').Condition?.['ForAllValues:StringEquals'],
+    ).toEqual({
+      'aws:TagKeys': ['kubestash-irsa.io/empty-since'],
+    });
+  });
+
+  test('reads the seed and derived roles, and nothing else by name', () => {
+    const read = bySid('ReadSeedAndDerivedRolesKubestashRole');
+    expect(asList(read.Action).sort()).toEqual(['iam:GetRole', 'iam:ListAttachedRolePolicies']);
+    expect(read.Resource).toEqual([
+      { 'Fn::GetAtt': [expect.stringMatching(/^KubestashRoleSeedRole/), 'Arn'] },
+      DERIVED,
+    ]);
+  });
+
+  test('only ListRoles and GetAccountSummary are on "*"', () => {
+    const star = statements.filter((s) => asList(s.Resource as string).includes('*'));
+    expect(star.flatMap((s) => asList(s.Action)).sort()).toEqual([
+      'iam:GetAccountSummary',
+      'iam:ListRoles',
+    ]);
+  });
+
+  test('describes only the configured clusters', () => {
+    const statements2 = reconcilerStatements((c) => {
+      c.clusters.push({
+        name: 'dr-cluster',
+        oidcIssuerUrl: 'https://oidc.eks.us-west-2.amazonaws.com/id/DR',
+      });
+    });
+    const describe = statements2.find((s) => s.Sid === 'DescribeClusters');
+    expect(describe?.Action).toBe('eks:DescribeCluster');
+    expect(JSON.stringify(describe?.Resource)).toContain(':cluster/prod-cluster');
+    expect(JSON.stringify(describe?.Resource)).toContain(':cluster/dr-cluster');
+  });
+
+  test('each seed gets its own scoped statements', () => {
+    const two = reconcilerStatements((c) => {
+      c.seeds.push({
+        name: 'VeleroRole',
+        accessPolicy: 'velero',
+        derivedRolePath: '/velero-irsa/',
+      });
+    });
+    const create = two.find((s) => s.Sid === 'CreateDerivedRolesVeleroRole');
+    expect(JSON.stringify(create?.Resource)).toContain(':role/velero-irsa/VeleroRole-*');
+  });
+});
