@@ -3,7 +3,16 @@ const js = require('@eslint/js');
 const tseslint = require('typescript-eslint');
 
 module.exports = tseslint.config(
-  { ignores: ['node_modules/**', 'cdk.out/**', 'dist/**', 'coverage/**', 'k8s/imports/**', '**/*.js'] },
+  {
+    ignores: [
+      'node_modules/**',
+      'cdk.out/**',
+      'dist/**',
+      'coverage/**',
+      'k8s/imports/**',
+      '**/*.js',
+    ],
+  },
   js.configs.recommended,
   ...tseslint.configs.recommended,
   {

@@ -8,7 +8,10 @@ import { z } from 'zod';
 export const kubernetesConfigSchema = z.strictObject({
   reconcilerGroup: z
     .string()
-    .regex(/^[a-z0-9]([-a-z0-9:.]*[a-z0-9])?$/, 'a Kubernetes group name is lowercase letters, digits, "-", ":" and "."')
+    .regex(
+      /^[a-z0-9]([-a-z0-9:.]*[a-z0-9])?$/,
+      'a Kubernetes group name is lowercase letters, digits, "-", ":" and "."',
+    )
     .default('kubestash-irsa:reconciler'),
 });
 
