@@ -2,6 +2,7 @@ import { Duration, Stack } from 'aws-cdk-lib';
 import { Match, Template } from 'aws-cdk-lib/assertions';
 import * as kms from 'aws-cdk-lib/aws-kms';
 import { BackupBucket } from '../../lib/backup-bucket';
+import { BucketAccessPolicy } from '../../lib/bucket-access-policy';
 import { newApp } from '../support/example-app';
 
 function build(props: Partial<ConstructorParameters<typeof BackupBucket>[2]> = {}) {
@@ -135,7 +136,14 @@ describe('BackupBucket', () => {
       encryption: 'kms',
       encryptionKey: key(stack),
     });
-    Template.fromStack(stack).resourceCountIs('AWS::S3::Bucket', 0);
+    // A policy over the imported bucket names the bucket and its key, and nothing is created.
+    new BucketAccessPolicy(stack, 'Access', { backupBucket: backup, preset: 'kubestash' });
+    const template = Template.fromStack(stack);
+    template.resourceCountIs('AWS::S3::Bucket', 0);
+    template.resourceCountIs('AWS::KMS::Key', 0);
+    expect(JSON.stringify(template.toJSON())).toContain(
+      'arn:aws:kms:us-east-1:111122223333:key/abcd',
+    );
     expect(stack.resolve(backup.bucket.bucketName)).toBe('existing');
     expect(backup.accessCheckPrefix).toBe('.kubestash-irsa-access-check/');
   });

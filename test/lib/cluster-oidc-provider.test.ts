@@ -1,4 +1,5 @@
-import { Stack, Token } from 'aws-cdk-lib';
+import { CfnParameter, Stack, Token } from 'aws-cdk-lib';
+import * as iam from 'aws-cdk-lib/aws-iam';
 import { Template } from 'aws-cdk-lib/assertions';
 import { ClusterOidcProvider } from '../../lib/cluster-oidc-provider';
 import { newApp } from '../support/example-app';
@@ -26,7 +27,12 @@ describe('ClusterOidcProvider', () => {
     const stack = new Stack(newApp(), 'T');
     const arn = `arn:aws:iam::111122223333:oidc-provider/${ISSUER}`;
     const p = new ClusterOidcProvider(stack, 'P', { clusterName: 'prod', providerArn: arn });
-    Template.fromStack(stack).resourceCountIs('AWS::IAM::OIDCProvider', 0);
+    new iam.Role(stack, 'R', { assumedBy: new iam.OpenIdConnectPrincipal(p.provider) });
+    const template = Template.fromStack(stack);
+    template.resourceCountIs('AWS::IAM::OIDCProvider', 0);
+    template.hasResourceProperties('AWS::IAM::Role', {
+      AssumeRolePolicyDocument: { Statement: [{ Principal: { Federated: arn } }] },
+    });
     expect(p.issuer).toBe(ISSUER);
     expect(p.provider.openIdConnectProviderArn).toBe(arn);
   });
@@ -35,7 +41,7 @@ describe('ClusterOidcProvider', () => {
     const stack = new Stack(newApp(), 'T');
     const p = new ClusterOidcProvider(stack, 'P', {
       clusterName: 'prod',
-      providerArn: Token.asString({ Ref: 'X' }),
+      providerArn: new CfnParameter(stack, 'X', { type: 'String' }).valueAsString,
     });
     expect(Token.isUnresolved(p.issuer)).toBe(true);
   });

@@ -1,4 +1,4 @@
-import { Stack, Token } from 'aws-cdk-lib';
+import { CfnParameter, Stack } from 'aws-cdk-lib';
 import { Match, Template } from 'aws-cdk-lib/assertions';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import { ClusterOidcProvider } from '../../lib/cluster-oidc-provider';
@@ -85,7 +85,7 @@ describe('SeedRole', () => {
     const stack = new Stack(newApp(), 'T');
     const imported = new ClusterOidcProvider(stack, 'C', {
       clusterName: 'c',
-      providerArn: Token.asString({ Ref: 'ProviderArn' }),
+      providerArn: new CfnParameter(stack, 'ProviderArn', { type: 'String' }).valueAsString,
     });
     const policy = iam.ManagedPolicy.fromManagedPolicyArn(
       stack,
