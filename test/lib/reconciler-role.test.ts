@@ -9,12 +9,7 @@ interface Statement {
   Condition?: Record<string, Record<string, unknown>>;
 }
 
-const DERIVED = {
-  'Fn::Join': [
-    '',
-    ['arn:', { Ref: 'AWS::Partition' }, ':iam::111122223333:role/kubestash-irsa/KubestashRole-*'],
-  ],
-};
+const DERIVED = 'arn:aws:iam::111122223333:role/kubestash-irsa/KubestashRole-*';
 
 function reconcilerStatements(modify?: Parameters<typeof synthExampleStack>[0]): Statement[] {
   const { template } = synthExampleStack(modify);
@@ -123,10 +118,13 @@ describe('ReconcilerRole', () => {
   test('reads the seed and derived roles, and nothing else by name', () => {
     const read = bySid('ReadSeedAndDerivedRolesKubestashRole');
     expect(asList(read.Action).sort()).toEqual(['iam:GetRole', 'iam:ListAttachedRolePolicies']);
-    expect(read.Resource).toEqual([
-      { 'Fn::GetAtt': [expect.stringMatching(/^KubestashRoleSeedRole/), 'Arn'] },
-      DERIVED,
-    ]);
+    expect(read.Resource).toEqual(
+      expect.arrayContaining([
+        { 'Fn::GetAtt': [expect.stringMatching(/^KubestashRoleSeedRole/), 'Arn'] },
+        DERIVED,
+      ]),
+    );
+    expect(read.Resource).toHaveLength(2);
   });
 
   test('only ListRoles and GetAccountSummary are on "*"', () => {
