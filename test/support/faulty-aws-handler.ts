@@ -1,0 +1,104 @@
+import { Readable } from 'node:stream';
+import { NodeHttpHandler } from '@smithy/node-http-handler';
+import { HttpResponse } from '@smithy/protocol-http';
+import type { HttpRequest } from '@smithy/protocol-http';
+
+/** Raised by the handler to stand for the Lambda dying right after a call reached AWS. */
+export class SimulatedCrash extends Error {
+  constructor(readonly afterCall: string) {
+    super(`simulated crash after ${afterCall}`);
+    this.name = 'SimulatedCrash';
+  }
+}
+
+export interface FaultOptions {
+  /**
+   * Enforce IAM's trust-policy size quota, which moto does not: an oversized
+   * CreateRole/UpdateAssumeRolePolicy gets real IAM's answer, HTTP 409
+   * `LimitExceeded: Cannot exceed quota for ACLSizePerRole: N`.
+   */
+  readonly trustPolicyQuota?: number;
+  /** Answer every n-th request with a throttling error (HTTP 400 `Throttling`). */
+  readonly throttleEvery?: number;
+}
+
+/**
+ * A request handler for AWS SDK clients pointed at moto: it forwards to moto
+ * and injects the faults real AWS produces. Requests and responses go through
+ * the SDK's real serializers, retry strategy and error parsing.
+ */
+export class FaultyAwsHandler extends NodeHttpHandler {
+  /** Every request's action, in order (`Action=` of query-protocol services, or `X-Amz-Target`). */
+  readonly actions: string[] = [];
+  private count = 0;
+  private crashAt?: { readonly action: string; remaining: number };
+
+  constructor(private readonly options: FaultOptions = {}) {
+    super();
+  }
+
+  /** The next time `action` succeeds (after `skip` earlier successes), throw SimulatedCrash instead of returning. */
+  crashAfter(action: string, skip = 0): void {
+    this.crashAt = { action, remaining: skip };
+  }
+
+  /** Writes that reached AWS, by action name. */
+  calls(action: string): number {
+    return this.actions.filter((a) => a === action).length;
+  }
+
+  override async handle(request: HttpRequest, options?: Parameters<NodeHttpHandler['handle']>[1]) {
+    const params =
+      typeof request.body === 'string' ? new URLSearchParams(request.body) : new URLSearchParams();
+    const action = params.get('Action') ?? String(request.headers['x-amz-target'] ?? 'unknown');
+    this.count += 1;
+
+    const every = this.options.throttleEvery;
+    if (every !== undefined && this.count % every === 0) {
+      this.actions.push(`${action}:throttled`);
+      return { response: errorResponse(400, 'Throttling', 'Rate exceeded') };
+    }
+    const quota = this.options.trustPolicyQuota;
+    const document = params.get('AssumeRolePolicyDocument') ?? params.get('PolicyDocument');
+    if (
+      quota !== undefined &&
+      document !== null &&
+      (action === 'CreateRole' || action === 'UpdateAssumeRolePolicy') &&
+      document.replace(/\s/g, '').length > quota
+    ) {
+      this.actions.push(`${action}:limit-exceeded`);
+      return {
+        response: errorResponse(
+          409,
+          'LimitExceeded',
+          `Cannot exceed quota for ACLSizePerRole: ${quota}`,
+        ),
+      };
+    }
+    this.actions.push(action);
+    const result = await super.handle(request, options);
+    const crash = this.crashAt;
+    if (crash !== undefined && crash.action === action && result.response.statusCode < 300) {
+      if (crash.remaining === 0) {
+        this.crashAt = undefined;
+        throw new SimulatedCrash(action);
+      }
+      crash.remaining -= 1;
+    }
+    return result;
+  }
+}
+
+function errorResponse(statusCode: number, code: string, message: string): HttpResponse {
+  const body =
+    `<ErrorResponse xmlns="https://iam.amazonaws.com/doc/2010-05-08/"><Error><Type>Sender</Type>` +
+    `<Code>${code}</Code><Message>${message}</Message></Error><RequestId>00000000-0000-0000-0000-000000000000</RequestId></ErrorResponse>`;
+  return new HttpResponse({
+    statusCode,
+    headers: {
+      'content-type': 'text/xml',
+      'x-amzn-requestid': '00000000-0000-0000-0000-000000000000',
+    },
+    body: Readable.from([Buffer.from(body)]),
+  });
+}

@@ -1,0 +1,90 @@
+import { spawn } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
+import * as net from 'node:net';
+
+/**
+ * A real moto_server process on a free loopback port, for tests that talk to
+ * IAM, STS, EKS, EventBridge, SQS and S3 through the real AWS SDK.
+ */
+export interface MotoServer {
+  readonly endpoint: string;
+  readonly pid: number;
+  /** Forgets every resource (moto's reset API), between tests. */
+  reset(): Promise<void>;
+  stop(): Promise<void>;
+}
+
+/** Credentials and region moto accepts; they authorize nothing anywhere else. */
+export const MOTO_CLIENT_CONFIG = {
+  region: 'us-east-1',
+  credentials: { accessKeyId: 'testing', secretAccessKey: 'testing' },
+} as const;
+
+/** moto's default account. */
+export const MOTO_ACCOUNT = '123456789012';
+
+export async function startMotoServer(timeoutMs = 20000): Promise<MotoServer> {
+  const port = await freePort();
+  const endpoint = `http://127.0.0.1:${port}`;
+  const child: ChildProcess = spawn('moto_server', ['-H', '127.0.0.1', '-p', String(port)], {
+    stdio: ['ignore', 'ignore', 'pipe'],
+    env: { ...process.env, MOTO_ALLOW_NONEXISTENT_REGION: 'true' },
+  });
+  let stderr = '';
+  child.stderr?.on('data', (chunk: Buffer) => {
+    stderr = (stderr + chunk.toString()).slice(-4000);
+  });
+  const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
+  const pid = child.pid;
+  if (pid === undefined)
+    throw new Error('moto_server did not start: is it installed (pip install "moto[server]")?');
+
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    if (child.exitCode !== null)
+      throw new Error(`moto_server exited with ${child.exitCode}: ${stderr}`);
+    try {
+      const res = await fetch(`${endpoint}/moto-api/`);
+      if (res.ok) break;
+    } catch {
+      // not listening yet
+    }
+    if (Date.now() > deadline) {
+      process.kill(pid);
+      throw new Error(
+        `moto_server did not answer on ${endpoint} within ${timeoutMs} ms: ${stderr}`,
+      );
+    }
+    await new Promise((r) => setTimeout(r, 100));
+  }
+
+  return {
+    endpoint,
+    pid,
+    async reset() {
+      const res = await fetch(`${endpoint}/moto-api/reset`, { method: 'POST' });
+      if (!res.ok) throw new Error(`moto reset failed: ${res.status}`);
+    },
+    async stop() {
+      if (child.exitCode === null) {
+        process.kill(pid, 'SIGTERM');
+        await exited;
+      }
+    },
+  };
+}
+
+function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const server = net.createServer();
+    server.once('error', reject);
+    server.listen(0, '127.0.0.1', () => {
+      const address = server.address();
+      if (address === null || typeof address === 'string') {
+        reject(new Error('no port'));
+        return;
+      }
+      server.close(() => resolve(address.port));
+    });
+  });
+}
