@@ -1,0 +1,64 @@
+import { z } from 'zod';
+
+/**
+ * The events that tell the reconciler where to look. Anything may publish them
+ * to the project's EventBridge bus (the audit-log forwarder, the job gate, a
+ * person with `aws events put-events`); they carry no authority: the reconciler
+ * re-reads the truth from Kubernetes and IAM whatever an event says.
+ *
+ * Every event names the seed whose derived roles it concerns, because the bus
+ * routes by seed to a FIFO message group of that seed: writes for one seed are
+ * serialized. A publisher that cannot tell the seed (a deletion says only which
+ * ServiceAccount is gone) publishes one event per configured seed.
+ */
+export const EVENT_SOURCE = 'kubestash-irsa';
+
+export const DetailType = {
+  serviceAccountChanged: 'ServiceAccount Changed',
+  jobGated: 'Job Gated',
+  resync: 'Resync Requested',
+} as const;
+
+const name = z.string().min(1).max(253);
+
+export const serviceAccountChangedDetail = z.strictObject({
+  seed: z.string().min(1).max(64),
+  cluster: z.string().min(1).max(100),
+  namespace: name,
+  name,
+  operation: z.enum(['create', 'update', 'delete']),
+});
+
+export const jobGatedDetail = z.strictObject({
+  seed: z.string().min(1).max(64),
+  cluster: z.string().min(1).max(100),
+  namespace: name,
+  job: name,
+  serviceAccount: name,
+});
+
+export const resyncDetail = z.strictObject({
+  seed: z.string().min(1).max(64),
+  reason: z.string().max(200).default('schedule'),
+});
+
+/** An EventBridge event as it arrives in an SQS message body. */
+export const reconcileEventSchema = z.discriminatedUnion('detail-type', [
+  z.object({
+    source: z.literal(EVENT_SOURCE),
+    'detail-type': z.literal(DetailType.serviceAccountChanged),
+    detail: serviceAccountChangedDetail,
+  }),
+  z.object({
+    source: z.literal(EVENT_SOURCE),
+    'detail-type': z.literal(DetailType.jobGated),
+    detail: jobGatedDetail,
+  }),
+  z.object({
+    source: z.literal(EVENT_SOURCE),
+    'detail-type': z.literal(DetailType.resync),
+    detail: resyncDetail,
+  }),
+]);
+
+export type ReconcileEvent = z.output<typeof reconcileEventSchema>;
