@@ -1,0 +1,99 @@
+import { Duration } from 'aws-cdk-lib';
+import * as events from 'aws-cdk-lib/aws-events';
+import * as targets from 'aws-cdk-lib/aws-events-targets';
+import * as sqs from 'aws-cdk-lib/aws-sqs';
+import { Construct } from 'constructs';
+import { DetailType, EVENT_SOURCE } from '../lambda/events/reconcile-event';
+import { alphanumeric } from './config/project-config';
+
+export interface ReconcileQueueProps {
+  /** The seeds, each of which gets its own FIFO message group. */
+  readonly seedNames: readonly string[];
+
+  /**
+   * How often every seed gets a full resync, whatever events said.
+   * @default Duration.minutes(5)
+   */
+  readonly resyncInterval?: Duration;
+
+  /**
+   * How long a message is hidden while the reconciler works on it; AWS advises
+   * six times the function timeout.
+   */
+  readonly visibilityTimeout: Duration;
+
+  /**
+   * How often a message may fail before it goes to the dead-letter queue.
+   * @default 5
+   */
+  readonly maxReceiveCount?: number;
+}
+
+/**
+ * The bus → FIFO queue part of the reconciler. The queue has one message group
+ * per seed, so writes for one seed are serialized while seeds proceed in
+ * parallel; content-based deduplication drops repeats of the same event.
+ */
+export class ReconcileQueue extends Construct {
+  readonly eventBus: events.EventBus;
+  readonly queue: sqs.Queue;
+  readonly deadLetterQueue: sqs.Queue;
+
+  constructor(scope: Construct, id: string, props: ReconcileQueueProps) {
+    super(scope, id);
+    if (props.seedNames.length === 0)
+      throw new Error('ReconcileQueue: give at least one seed name');
+    const resync = props.resyncInterval ?? Duration.minutes(5);
+    if (resync.toSeconds() < 60) {
+      throw new Error(
+        `ReconcileQueue: resyncInterval ${resync.toHumanString()} is below EventBridge's 1-minute minimum`,
+      );
+    }
+
+    this.eventBus = new events.EventBus(this, 'Bus', {
+      description:
+        'kubestash-irsa: where to look (ServiceAccount changes, gated Jobs, resync requests)',
+    });
+    this.deadLetterQueue = new sqs.Queue(this, 'DeadLetters', {
+      fifo: true,
+      encryption: sqs.QueueEncryption.SQS_MANAGED,
+      enforceSSL: true,
+      retentionPeriod: Duration.days(14),
+    });
+    this.queue = new sqs.Queue(this, 'Queue', {
+      fifo: true,
+      contentBasedDeduplication: true,
+      encryption: sqs.QueueEncryption.SQS_MANAGED,
+      enforceSSL: true,
+      visibilityTimeout: props.visibilityTimeout,
+      retentionPeriod: Duration.days(4),
+      deadLetterQueue: { queue: this.deadLetterQueue, maxReceiveCount: props.maxReceiveCount ?? 5 },
+    });
+
+    for (const seed of props.seedNames) {
+      const id = alphanumeric(seed);
+      new events.Rule(this, `Route${id}`, {
+        eventBus: this.eventBus,
+        description: `kubestash-irsa: events for seed ${seed} to its FIFO message group`,
+        eventPattern: { source: [EVENT_SOURCE], detail: { seed: [seed] } },
+        targets: [new targets.SqsQueue(this.queue, { messageGroupId: seed })],
+      });
+      new events.Rule(this, `Resync${id}`, {
+        description: `kubestash-irsa: full resync of seed ${seed} every ${resync.toHumanString()}`,
+        schedule: events.Schedule.rate(resync),
+        targets: [
+          new targets.SqsQueue(this.queue, {
+            messageGroupId: seed,
+            // The event time makes each tick's body unique, so deduplication keeps every tick.
+            message: events.RuleTargetInput.fromObject({
+              source: EVENT_SOURCE,
+              'detail-type': DetailType.resync,
+              time: events.EventField.time,
+              detail: { seed, reason: 'schedule' },
+            }),
+          }),
+        ],
+      });
+    }
+  }
+}

@@ -1,0 +1,168 @@
+import { Duration, Stack } from 'aws-cdk-lib';
+import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
+import * as eks from 'aws-cdk-lib/aws-eks';
+import { SqsEventSource } from 'aws-cdk-lib/aws-lambda-event-sources';
+import type { NodejsFunction } from 'aws-cdk-lib/aws-lambda-nodejs';
+import { Construct } from 'constructs';
+import { AuditLogForwarder } from './audit-log-forwarder';
+import { alphanumeric } from './config/project-config';
+import { projectFunction } from './lambda-bundle';
+import { ReconcileQueue } from './reconcile-queue';
+import type { ReconcilerRole } from './reconciler-role';
+import type { SeedRole } from './seed-role';
+
+/** What the reconciler must know of each seed that IAM does not tell it. */
+export interface ReconcilerSeed {
+  readonly seed: SeedRole;
+  /** The clusters (names, OIDC provider ARNs and issuers) whose ServiceAccounts the seed serves. */
+  readonly clusters: readonly {
+    readonly name: string;
+    readonly providerArn: string;
+    readonly issuer: string;
+  }[];
+  /** How `sub` is matched in derived roles. */
+  readonly conditionOperator: 'StringLike' | 'StringEquals';
+}
+
+export interface ReconcilerProps {
+  /** The least-privilege role the function runs as. */
+  readonly role: ReconcilerRole;
+  readonly seeds: readonly ReconcilerSeed[];
+  /** Every cluster the reconciler reaches (an EKS access entry is made in each). */
+  readonly clusterNames: readonly string[];
+  /** The Kubernetes group the access entries map the role to; cdk8s binds its RBAC. */
+  readonly kubernetesGroup: string;
+
+  /** @default Duration.minutes(5) */
+  readonly resyncInterval?: Duration;
+  /**
+   * How long a derived role may stay empty before it is deleted.
+   * @default Duration.hours(1)
+   */
+  readonly emptyRoleGracePeriod?: Duration;
+  /**
+   * Follow the clusters' audit logs so new ServiceAccounts are seen within
+   * minutes rather than at the next resync. Needs EKS audit logging on.
+   * @default true
+   */
+  readonly followAuditLogs?: boolean;
+}
+
+/**
+ * The reconciler: events on a bus say where to look; a FIFO queue serializes
+ * them per seed; a Lambda reads Kubernetes and IAM, plans, and applies the
+ * fewest writes. Alarms watch the dead-letter queue, errors, and how close
+ * each seed is to its derived-role limit.
+ */
+export class Reconciler extends Construct {
+  readonly function: NodejsFunction;
+  readonly queue: ReconcileQueue;
+  readonly alarms: readonly cloudwatch.Alarm[];
+
+  constructor(scope: Construct, id: string, props: ReconcilerProps) {
+    super(scope, id);
+    if (props.seeds.length === 0) throw new Error('Reconciler: give at least one seed');
+    const timeout = Duration.minutes(2);
+    const seedNames = props.seeds.map((s) => s.seed.roleName);
+
+    this.queue = new ReconcileQueue(this, 'Events', {
+      seedNames,
+      resyncInterval: props.resyncInterval,
+      visibilityTimeout: Duration.seconds(timeout.toSeconds() * 6),
+    });
+
+    this.function = projectFunction(this, 'Function', {
+      handlerFile: 'reconcile',
+      description: 'kubestash-irsa reconciler: grants KubeStash ServiceAccounts derived IAM roles',
+      role: props.role.role,
+      timeout,
+      memorySize: 1024,
+      environment: {
+        RECONCILER_SEEDS: JSON.stringify(
+          props.seeds.map((s) => ({
+            name: s.seed.roleName,
+            clusters: s.clusters,
+            conditionOperator: s.conditionOperator,
+          })),
+        ),
+        EMPTY_ROLE_GRACE_SECONDS: String(
+          (props.emptyRoleGracePeriod ?? Duration.hours(1)).toSeconds(),
+        ),
+        POWERTOOLS_METRICS_NAMESPACE: 'KubestashIrsa',
+      },
+    });
+    this.function.addEventSource(
+      new SqsEventSource(this.queue.queue, {
+        batchSize: 10,
+        reportBatchItemFailures: true,
+        // FIFO already keeps one batch per seed in flight; this bounds IAM write bursts across seeds.
+        maxConcurrency: Math.max(2, Math.min(10, seedNames.length)),
+      }),
+    );
+
+    if (props.followAuditLogs ?? true) {
+      new AuditLogForwarder(this, 'AuditLogs', {
+        eventBus: this.queue.eventBus,
+        clusterNames: props.clusterNames,
+        seedNames,
+      });
+    }
+
+    // The aws-eks L2 AccessEntry requires EKS access policies; the reconciler's
+    // rights come from Kubernetes RBAC bound to its group instead, so the L1 it is.
+    for (const cluster of props.clusterNames) {
+      new eks.CfnAccessEntry(this, `Access${alphanumeric(cluster)}`, {
+        clusterName: cluster,
+        principalArn: props.role.role.roleArn,
+        kubernetesGroups: [props.kubernetesGroup],
+        type: 'STANDARD',
+      });
+    }
+
+    this.alarms = this.createAlarms(seedNames);
+  }
+
+  private createAlarms(seedNames: readonly string[]): cloudwatch.Alarm[] {
+    const stack = Stack.of(this);
+    const alarms = [
+      new cloudwatch.Alarm(this, 'DeadLetters', {
+        alarmDescription: `kubestash-irsa (${stack.stackName}): reconcile events failed 5 times and wait in the dead-letter queue`,
+        metric: this.queue.deadLetterQueue.metricApproximateNumberOfMessagesVisible({
+          period: Duration.minutes(5),
+        }),
+        threshold: 1,
+        evaluationPeriods: 1,
+        comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
+        treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
+      }),
+      new cloudwatch.Alarm(this, 'Errors', {
+        alarmDescription: `kubestash-irsa (${stack.stackName}): the reconciler function failed`,
+        metric: this.function.metricErrors({ period: Duration.minutes(5) }),
+        threshold: 1,
+        evaluationPeriods: 3,
+        datapointsToAlarm: 2,
+        comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
+        treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
+      }),
+    ];
+    for (const seed of seedNames) {
+      alarms.push(
+        new cloudwatch.Alarm(this, `Utilization${alphanumeric(seed)}`, {
+          alarmDescription: `kubestash-irsa (${stack.stackName}): seed ${seed} uses 80% or more of its derived-role limit; raise the limit or the trust-policy quota`,
+          metric: new cloudwatch.Metric({
+            namespace: 'KubestashIrsa',
+            metricName: 'DerivedRoleUtilization',
+            dimensionsMap: { service: 'reconciler', Seed: seed },
+            statistic: 'Maximum',
+            period: Duration.minutes(15),
+          }),
+          threshold: 80,
+          evaluationPeriods: 1,
+          comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
+          treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
+        }),
+      );
+    }
+    return alarms;
+  }
+}

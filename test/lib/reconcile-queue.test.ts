@@ -1,0 +1,84 @@
+import { Duration, Stack } from 'aws-cdk-lib';
+import { Match, Template } from 'aws-cdk-lib/assertions';
+import { ReconcileQueue } from '../../lib/reconcile-queue';
+import { newApp } from '../support/example-app';
+
+function build(props: Partial<ConstructorParameters<typeof ReconcileQueue>[2]> = {}) {
+  const stack = new Stack(newApp(), 'T', { env: { account: '111122223333', region: 'us-east-1' } });
+  new ReconcileQueue(stack, 'Q', {
+    seedNames: ['KubestashRole', 'VeleroRole'],
+    visibilityTimeout: Duration.minutes(6),
+    ...props,
+  });
+  return Template.fromStack(stack);
+}
+
+describe('ReconcileQueue', () => {
+  test('a FIFO queue with content-based deduplication, encrypted, TLS-only, with a FIFO dead-letter queue', () => {
+    const t = build();
+    t.hasResourceProperties('AWS::SQS::Queue', {
+      FifoQueue: true,
+      ContentBasedDeduplication: true,
+      SqsManagedSseEnabled: true,
+      VisibilityTimeout: 360,
+      RedrivePolicy: { deadLetterTargetArn: Match.anyValue(), maxReceiveCount: 5 },
+    });
+    t.hasResourceProperties('AWS::SQS::Queue', {
+      FifoQueue: true,
+      MessageRetentionPeriod: 1209600,
+    });
+    t.resourceCountIs('AWS::SQS::Queue', 2);
+    t.hasResourceProperties('AWS::SQS::QueuePolicy', {
+      PolicyDocument: {
+        Statement: Match.arrayWith([
+          Match.objectLike({
+            Effect: 'Deny',
+            Condition: { Bool: { 'aws:SecureTransport': 'false' } },
+          }),
+        ]),
+      },
+    });
+  });
+
+  test('each seed routes to its own message group', () => {
+    const t = build();
+    for (const seed of ['KubestashRole', 'VeleroRole']) {
+      t.hasResourceProperties('AWS::Events::Rule', {
+        EventBusName: Match.anyValue(),
+        EventPattern: { source: ['kubestash-irsa'], detail: { seed: [seed] } },
+        Targets: [Match.objectLike({ SqsParameters: { MessageGroupId: seed } })],
+      });
+    }
+  });
+
+  test('each seed gets a scheduled resync in its group, with a unique body per tick', () => {
+    const t = build({ resyncInterval: Duration.minutes(10) });
+    const schedules = t.findResources('AWS::Events::Rule', {
+      Properties: { ScheduleExpression: 'rate(10 minutes)' },
+    });
+    expect(Object.keys(schedules)).toHaveLength(2);
+    const target = Object.values(schedules)[0].Properties.Targets[0];
+    expect(target.SqsParameters.MessageGroupId).toBe('KubestashRole');
+    expect(target.InputTransformer.InputPathsMap).toEqual({ time: '$.time' });
+    expect(target.InputTransformer.InputTemplate).toContain('"time":<time>');
+    expect(target.InputTransformer.InputTemplate).toContain('"detail-type":"Resync Requested"');
+  });
+
+  test('EventBridge may send to the queue only from the project’s rules', () => {
+    const t = build();
+    const policy = Object.values(t.findResources('AWS::SQS::QueuePolicy'))
+      .map((p) => p.Properties.PolicyDocument.Statement)
+      .flat()
+      .filter(
+        (s: { Principal?: { Service?: string } }) =>
+          s.Principal?.Service === 'events.amazonaws.com',
+      );
+    expect(policy.length).toBeGreaterThan(0);
+    for (const s of policy) expect(s.Condition.ArnEquals['aws:SourceArn']).toBeDefined();
+  });
+
+  test('refuses a resync faster than EventBridge allows, and no seeds', () => {
+    expect(() => build({ resyncInterval: Duration.seconds(30) })).toThrow(/1-minute minimum/);
+    expect(() => build({ seedNames: [] })).toThrow(/at least one seed/);
+  });
+});
