@@ -1,10 +1,12 @@
 import * as path from 'node:path';
 import { Duration, RemovalPolicy } from 'aws-cdk-lib';
+import * as iam from 'aws-cdk-lib/aws-iam';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
 import { NodejsFunction, OutputFormat } from 'aws-cdk-lib/aws-lambda-nodejs';
 import type { NodejsFunctionProps } from 'aws-cdk-lib/aws-lambda-nodejs';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import type { Construct } from 'constructs';
+import { acknowledgeWildcardResources } from './nag-acknowledgments';
 
 const PROJECT_ROOT = path.resolve(__dirname, '..');
 
@@ -28,11 +30,30 @@ export function projectFunction(
   id: string,
   props: ProjectFunctionProps,
 ): NodejsFunction {
-  const { handlerFile, logRetention, ...rest } = props;
+  const { handlerFile, logRetention, role, ...rest } = props;
   const logGroup = new logs.LogGroup(scope, `${id}Logs`, {
     retention: logRetention ?? logs.RetentionDays.ONE_MONTH,
     removalPolicy: RemovalPolicy.DESTROY,
   });
+  // An explicit role with write access to this one log group, instead of the
+  // AWSLambdaBasicExecutionRole managed policy (logs:* on every group).
+  const executionRole =
+    role ??
+    new iam.Role(scope, `${id}Role`, {
+      assumedBy: new iam.ServicePrincipal('lambda.amazonaws.com'),
+      description: `Execution role of ${handlerFile}`,
+    });
+  const writeLogs = new iam.PolicyStatement({
+    actions: ['logs:CreateLogStream', 'logs:PutLogEvents'],
+    resources: [logGroup.logGroupArn],
+  });
+  executionRole.addToPrincipalPolicy(writeLogs);
+  acknowledgeWildcardResources(
+    executionRole,
+    [writeLogs],
+    'Lambda creates its log streams at run time; the wildcard is the streams of this function’s own log group.',
+    (key) => key.endsWith(':*'),
+  );
   return new NodejsFunction(scope, id, {
     entry: path.join(PROJECT_ROOT, 'lambda', 'handlers', `${handlerFile}.ts`),
     projectRoot: PROJECT_ROOT,
@@ -41,8 +62,8 @@ export function projectFunction(
     architecture: lambda.Architecture.ARM_64,
     memorySize: 512,
     timeout: Duration.seconds(60),
-    tracing: lambda.Tracing.ACTIVE,
     logGroup,
+    role: executionRole,
     loggingFormat: lambda.LoggingFormat.JSON,
     bundling: {
       minify: true,

@@ -23,10 +23,15 @@ export function exampleConfigInput(): ProjectConfigInput {
   return structuredClone(cdkJsonContext().config) as ProjectConfigInput;
 }
 
-/** An App with the same feature flags as `cdk synth` (but no config context). */
-export function newApp(): App {
-  const context = { ...cdkJsonContext() };
+/**
+ * An App with the same feature flags as `cdk synth` (but no config context).
+ * Lambda bundling is skipped unless asked for: construct tests assert on the
+ * template, and `npm run bench:reconciler` measures the real bundle.
+ */
+export function newApp(options: { bundle?: boolean } = {}): App {
+  const context: Record<string, unknown> = { ...cdkJsonContext() };
   delete context.config;
+  if (!(options.bundle ?? false)) context['aws:cdk:bundling-stacks'] = [];
   return new App({ context });
 }
 
