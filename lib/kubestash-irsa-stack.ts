@@ -17,9 +17,9 @@ export interface KubestashIrsaStackProps extends StackProps {
   readonly config: ProjectConfig;
 }
 
-interface ParameterGroup {
+interface LabelledParameter {
+  readonly parameter: CfnParameter;
   readonly label: string;
-  readonly parameters: CfnParameter[];
 }
 
 /**
@@ -34,7 +34,8 @@ export class KubestashIrsaStack extends Stack {
   readonly seedRoles: readonly SeedRole[];
   readonly reconcilerRole: ReconcilerRole;
 
-  private readonly parameterGroups: ParameterGroup[] = [];
+  /** Console parameter groups, in the order the console shows them. */
+  private readonly parameterGroups = new Map<string, LabelledParameter[]>();
 
   constructor(scope: Construct, id: string, props: KubestashIrsaStackProps) {
     super(scope, id, {
@@ -104,16 +105,17 @@ export class KubestashIrsaStack extends Stack {
         `IAM OIDC provider of cluster ${provider.clusterName}`,
       );
     }
+    const groups = [...this.parameterGroups];
     this.templateOptions.metadata = {
       'AWS::CloudFormation::Interface': {
-        ParameterGroups: this.parameterGroups.map((g) => ({
-          Label: { default: g.label },
-          Parameters: g.parameters.map((p) => p.logicalId),
+        ParameterGroups: groups.map(([label, entries]) => ({
+          Label: { default: label },
+          Parameters: entries.map((e) => e.parameter.logicalId),
         })),
         ParameterLabels: Object.fromEntries(
-          this.parameterGroups
-            .flatMap((g) => g.parameters)
-            .map((p) => [p.logicalId, { default: labels.get(p) ?? p.logicalId }]),
+          groups
+            .flatMap(([, entries]) => entries)
+            .map((e) => [e.parameter.logicalId, { default: e.label }]),
         ),
       },
     };
@@ -231,11 +233,9 @@ export class KubestashIrsaStack extends Stack {
     props: ConstructorParameters<typeof CfnParameter>[2],
   ): CfnParameter {
     const parameter = new CfnParameter(this, id, props);
-    labels.set(parameter, label);
-    const existing = this.parameterGroups.find((g) => g.label === group);
-    if (existing === undefined)
-      this.parameterGroups.push({ label: group, parameters: [parameter] });
-    else existing.parameters.push(parameter);
+    const entries = this.parameterGroups.get(group) ?? [];
+    entries.push({ parameter, label });
+    this.parameterGroups.set(group, entries);
     return parameter;
   }
 
@@ -243,5 +243,3 @@ export class KubestashIrsaStack extends Stack {
     new CfnOutput(this, id, { value, description, exportName: `${this.stackName}-${id}` });
   }
 }
-
-const labels = new WeakMap<CfnParameter, string>();
