@@ -97,7 +97,9 @@ describe('IamAdapter against moto', () => {
         PermissionsBoundaryArn: `arn:aws:iam::${MOTO_ACCOUNT}:policy/boundary`,
       },
     });
-    expect(await adapter.getRoleTags('KubestashRole-0')).toEqual(expect.arrayContaining([...spec().tags]));
+    expect(await adapter.getRoleTags('KubestashRole-0')).toEqual(
+      expect.arrayContaining([...spec().tags]),
+    );
     expect(await adapter.listAttachedPolicyArns('KubestashRole-0')).toEqual([policyArn]);
     // The role exists with its boundary before any permission is attached.
     expect(handler.actions.filter((a) => a === 'CreateRole' || a === 'AttachRolePolicy')).toEqual([

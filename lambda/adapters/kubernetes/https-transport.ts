@@ -1,0 +1,102 @@
+import * as https from 'node:https';
+import type { IncomingHttpHeaders } from 'node:http';
+import type {
+  KubernetesTransport,
+  TransportRequest,
+  TransportResponse,
+} from './kubernetes-transport';
+
+/** A list page of a few hundred objects is well under this; more means something is wrong. */
+const MAX_RESPONSE_BYTES = 16 * 1024 * 1024;
+
+export interface HttpsTransportOptions {
+  /** PEM of the only CA to trust: the cluster's, not the system roots. */
+  readonly caPem: string;
+  /** Pooled connections to the API server. */
+  readonly maxSockets?: number;
+}
+
+/**
+ * KubernetesTransport over node:https. `fetch` cannot take a custom CA
+ * without importing undici, and the cluster CA is private, so this speaks
+ * node:https directly. Connections are kept alive so warm Lambda invocations
+ * skip the TLS handshake; a socket the server closed while the function was
+ * frozen fails with ECONNRESET, which the client retries.
+ */
+export class HttpsTransport implements KubernetesTransport {
+  private readonly agent: https.Agent;
+
+  constructor(options: HttpsTransportOptions) {
+    this.agent = new https.Agent({
+      ca: options.caPem,
+      rejectUnauthorized: true,
+      keepAlive: true,
+      maxSockets: options.maxSockets ?? 8,
+    });
+  }
+
+  send(request: TransportRequest): Promise<TransportResponse> {
+    return new Promise<TransportResponse>((resolve, reject) => {
+      const headers: Record<string, string | number> = { ...request.headers };
+      if (request.body !== undefined) headers['content-length'] = Buffer.byteLength(request.body);
+      const req = https.request(
+        request.url,
+        { method: request.method, headers, agent: this.agent },
+        (res) => {
+          const chunks: Buffer[] = [];
+          let size = 0;
+          res.on('data', (chunk: Buffer) => {
+            size += chunk.length;
+            if (size > MAX_RESPONSE_BYTES) {
+              req.destroy(
+                networkError('ERESPONSETOOLARGE', `response exceeds ${MAX_RESPONSE_BYTES} bytes`),
+              );
+              return;
+            }
+            chunks.push(chunk);
+          });
+          res.on('end', () =>
+            resolve({
+              status: res.statusCode ?? 0,
+              headers: flattenHeaders(res.headers),
+              body: Buffer.concat(chunks).toString('utf8'),
+            }),
+          );
+          res.on('error', reject);
+        },
+      );
+      // One deadline for the whole exchange: connect, TLS, request and response.
+      const timer = setTimeout(
+        () =>
+          req.destroy(
+            networkError('ETIMEDOUT', `no complete answer within ${request.timeoutMs} ms`),
+          ),
+        request.timeoutMs,
+      );
+      req.on('close', () => clearTimeout(timer));
+      req.on('error', (error) => {
+        clearTimeout(timer);
+        reject(error);
+      });
+      req.end(request.body);
+    });
+  }
+
+  close(): void {
+    this.agent.destroy();
+  }
+}
+
+function flattenHeaders(headers: IncomingHttpHeaders): Record<string, string | undefined> {
+  const flat: Record<string, string | undefined> = {};
+  for (const [name, value] of Object.entries(headers)) {
+    flat[name] = Array.isArray(value) ? value.join(', ') : value;
+  }
+  return flat;
+}
+
+function networkError(code: string, message: string): NodeJS.ErrnoException {
+  const error: NodeJS.ErrnoException = new Error(message);
+  error.code = code;
+  return error;
+}

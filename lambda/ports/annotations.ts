@@ -1,0 +1,23 @@
+/**
+ * The contract with the cluster: the names KubeStash and the reconciler agree
+ * on. Changing one of these breaks running clusters, so they live in one place
+ * that the reconciler, the job gate and the cdk8s app all import.
+ */
+
+/** On a ServiceAccount, written by KubeStash: the seed role ARN it wants a derived role of. */
+export const SEED_ROLE_ANNOTATION = 'go.klusters.dev/seed-role-name';
+
+/** On a ServiceAccount or Job, written by KubeStash: buckets the Job will touch, comma-separated. */
+export const BUCKET_NAMES_ANNOTATION = 'go.klusters.dev/bucket-names';
+
+/** On a ServiceAccount, written by the reconciler: the derived role it was granted (read by EKS's IRSA webhook). */
+export const ROLE_ARN_ANNOTATION = 'eks.amazonaws.com/role-arn';
+
+/** Label KubeStash puts on the Jobs it creates; the job gate looks only at those. */
+export const MANAGED_BY_LABEL = 'app.kubernetes.io/managed-by';
+
+/** Value of {@link MANAGED_BY_LABEL} on KubeStash's Jobs. */
+export const KUBESTASH_MANAGED_BY = 'kubestash.com';
+
+/** `source.component` / `reportingComponent` of the Events the reconciler records. */
+export const RECONCILER_COMPONENT = 'kubestash-irsa-reconciler';
