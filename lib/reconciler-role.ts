@@ -10,7 +10,7 @@ import {
   MANAGED_BY_TAG,
   MANAGED_BY_VALUE,
   SEED_TAG,
-} from './tag-keys';
+} from '../lambda/ports/tag-keys';
 
 export interface ReconcilerRoleProps {
   /** The seeds whose derived roles the reconciler manages. */

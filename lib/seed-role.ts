@@ -11,7 +11,7 @@ import {
   MANAGED_BY_VALUE,
   ROLE_CREATION_LIMIT_TAG,
   ROLE_KIND_TAG,
-} from './tag-keys';
+} from '../lambda/ports/tag-keys';
 
 export interface SeedRoleProps {
   /** The seed's role name; derived roles are `<roleName>-<i>`. */

@@ -1,0 +1,106 @@
+import { z } from 'zod';
+import {
+  ALLOWED_NAMESPACES_TAG,
+  DERIVED_ROLE_PATH_TAG,
+  ROLE_CREATION_LIMIT_TAG,
+} from '../ports/tag-keys';
+import type { SeedRoleRecord } from '../ports/iam-port';
+
+/**
+ * The reconciler's settings. What never changes after deploy comes from the
+ * function's environment (set by the stack); what a console user may change
+ * with a stack update (limit, namespaces) comes from the seed role's tags,
+ * which the reconciler reads anyway when it clones the seed.
+ */
+
+const clusterSchema = z.strictObject({
+  name: z.string().min(1),
+  providerArn: z.string().startsWith('arn:'),
+  issuer: z.string().min(1),
+});
+
+const seedEnvSchema = z.strictObject({
+  name: z.string().min(1),
+  clusters: z.array(clusterSchema).min(1),
+  conditionOperator: z.enum(['StringLike', 'StringEquals']),
+});
+
+export const reconcilerEnvSchema = z.object({
+  RECONCILER_SEEDS: z.string().transform((text, ctx) => {
+    try {
+      return z.array(seedEnvSchema).min(1).parse(JSON.parse(text));
+    } catch (e) {
+      ctx.addIssue({
+        code: 'custom',
+        message: `RECONCILER_SEEDS is not the JSON the stack writes: ${(e as Error).message}`,
+      });
+      return z.NEVER;
+    }
+  }),
+  EMPTY_ROLE_GRACE_SECONDS: z.coerce.number().int().min(0).default(3600),
+});
+
+export type SeedEnv = z.output<typeof seedEnvSchema>;
+export type ReconcilerEnv = z.output<typeof reconcilerEnvSchema>;
+
+export function readReconcilerEnv(env: NodeJS.ProcessEnv): ReconcilerEnv {
+  const parsed = reconcilerEnvSchema.safeParse(env);
+  if (!parsed.success) {
+    throw new Error(
+      `reconciler environment is invalid (redeploy the stack, which sets it): ${parsed.error.issues
+        .map((i) => `${i.path.join('.')}: ${i.message}`)
+        .join('; ')}`,
+    );
+  }
+  return parsed.data;
+}
+
+/** What the seed's tags say, with the problems found reading them. */
+export interface SeedTagSettings {
+  readonly derivedRolePath: string;
+  readonly roleCreationLimit: number;
+  readonly allowedNamespaces: readonly string[];
+  /** Tags that were missing or unreadable, and what was used instead. */
+  readonly warnings: readonly string[];
+}
+
+const DEFAULT_LIMIT = 100;
+const NAMESPACE = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/;
+
+/**
+ * Reads the settings tags of a seed. A missing or garbled tag never widens
+ * access: no namespaces means nobody is granted, a bad limit falls back to the
+ * default, a missing path stops the reconciler (it could not find its roles).
+ */
+export function seedTagSettings(seed: SeedRoleRecord): SeedTagSettings {
+  const tags = new Map(seed.tags.map((t) => [t.key, t.value]));
+  const warnings: string[] = [];
+
+  const path = tags.get(DERIVED_ROLE_PATH_TAG);
+  if (path === undefined || !/^\/(?:[\x21-\x7E]*\/)?$/.test(path) || path === '/') {
+    throw new Error(
+      `seed ${seed.name} has no usable ${DERIVED_ROLE_PATH_TAG} tag (${JSON.stringify(path)}); it is set by the stack: redeploy it`,
+    );
+  }
+
+  const limitText = tags.get(ROLE_CREATION_LIMIT_TAG);
+  let roleCreationLimit = Number(limitText);
+  if (!Number.isInteger(roleCreationLimit) || roleCreationLimit < 1) {
+    warnings.push(
+      `${ROLE_CREATION_LIMIT_TAG}=${JSON.stringify(limitText)} is not a positive whole number; using ${DEFAULT_LIMIT}`,
+    );
+    roleCreationLimit = DEFAULT_LIMIT;
+  }
+
+  const namespaces = (tags.get(ALLOWED_NAMESPACES_TAG) ?? '').split(/\s+/).filter((n) => n !== '');
+  const allowedNamespaces = namespaces.filter((n) => NAMESPACE.test(n) && n.length <= 63);
+  if (allowedNamespaces.length !== namespaces.length) {
+    warnings.push(
+      `${ALLOWED_NAMESPACES_TAG} holds invalid namespace names, ignored: ${namespaces.filter((n) => !allowedNamespaces.includes(n)).join(', ')}`,
+    );
+  }
+  if (allowedNamespaces.length === 0)
+    warnings.push(`${ALLOWED_NAMESPACES_TAG} allows no namespace; nothing will be granted`);
+
+  return { derivedRolePath: path, roleCreationLimit, allowedNamespaces, warnings };
+}

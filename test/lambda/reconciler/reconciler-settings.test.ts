@@ -1,0 +1,91 @@
+import { readReconcilerEnv, seedTagSettings } from '../../../lambda/reconciler/reconciler-settings';
+import type { SeedRoleRecord } from '../../../lambda/ports/iam-port';
+
+function seed(tags: Record<string, string>): SeedRoleRecord {
+  return {
+    name: 'KubestashRole',
+    path: '/',
+    arn: 'arn:aws:iam::111122223333:role/KubestashRole',
+    maxSessionDurationSeconds: 3600,
+    tags: Object.entries(tags).map(([key, value]) => ({ key, value })),
+    attachedPolicyArns: [],
+    trustPolicy: '{}',
+  };
+}
+
+const GOOD = {
+  'kubestash-irsa.io/derived-role-path': '/kubestash-irsa/',
+  'kubestash-irsa.io/role-creation-limit': '25',
+  'kubestash-irsa.io/allowed-namespaces': 'demo prod',
+};
+
+describe('seedTagSettings', () => {
+  test('reads the path, the limit and the namespaces the stack wrote', () => {
+    expect(seedTagSettings(seed(GOOD))).toEqual({
+      derivedRolePath: '/kubestash-irsa/',
+      roleCreationLimit: 25,
+      allowedNamespaces: ['demo', 'prod'],
+      warnings: [],
+    });
+  });
+
+  test('a garbled limit falls back to 100 and says so', () => {
+    const s = seedTagSettings(seed({ ...GOOD, 'kubestash-irsa.io/role-creation-limit': 'many' }));
+    expect(s.roleCreationLimit).toBe(100);
+    expect(s.warnings[0]).toMatch(
+      /role-creation-limit="many" is not a positive whole number; using 100/,
+    );
+  });
+
+  test('bad or missing namespaces never widen access', () => {
+    const s = seedTagSettings(
+      seed({ ...GOOD, 'kubestash-irsa.io/allowed-namespaces': 'demo Bad_NS *' }),
+    );
+    expect(s.allowedNamespaces).toEqual(['demo']);
+    expect(s.warnings[0]).toMatch(/ignored: Bad_NS, \*/);
+    const none = seedTagSettings(seed({ ...GOOD, 'kubestash-irsa.io/allowed-namespaces': '' }));
+    expect(none.allowedNamespaces).toEqual([]);
+    expect(none.warnings).toContain(
+      'kubestash-irsa.io/allowed-namespaces allows no namespace; nothing will be granted',
+    );
+  });
+
+  test('without its path tag the seed cannot be reconciled', () => {
+    expect(() => seedTagSettings(seed({}))).toThrow(
+      /no usable kubestash-irsa.io\/derived-role-path tag.*redeploy/,
+    );
+    expect(() =>
+      seedTagSettings(seed({ ...GOOD, 'kubestash-irsa.io/derived-role-path': '/' })),
+    ).toThrow(/no usable/);
+  });
+});
+
+describe('readReconcilerEnv', () => {
+  const seeds = JSON.stringify([
+    {
+      name: 'KubestashRole',
+      clusters: [{ name: 'prod', providerArn: 'arn:aws:iam::1:oidc-provider/x', issuer: 'x' }],
+      conditionOperator: 'StringLike',
+    },
+  ]);
+
+  test('parses what the stack sets', () => {
+    expect(
+      readReconcilerEnv({ RECONCILER_SEEDS: seeds, EMPTY_ROLE_GRACE_SECONDS: '600' }),
+    ).toMatchObject({
+      RECONCILER_SEEDS: [{ name: 'KubestashRole' }],
+      EMPTY_ROLE_GRACE_SECONDS: 600,
+    });
+    expect(readReconcilerEnv({ RECONCILER_SEEDS: seeds }).EMPTY_ROLE_GRACE_SECONDS).toBe(3600);
+  });
+
+  test('says what is wrong and to redeploy', () => {
+    expect(() => readReconcilerEnv({})).toThrow(
+      /RECONCILER_SEEDS.*redeploy|redeploy.*RECONCILER_SEEDS/,
+    );
+    expect(() => readReconcilerEnv({ RECONCILER_SEEDS: 'not json' })).toThrow(
+      /not the JSON the stack writes/,
+    );
+    expect(() => readReconcilerEnv({ RECONCILER_SEEDS: '[]' })).toThrow(/RECONCILER_SEEDS/);
+  });
+});
