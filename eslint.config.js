@@ -26,6 +26,23 @@ module.exports = tseslint.config(
     },
   },
   {
+    // Lambda code is bundled: classic zod alone would add ~450 KB to each function.
+    files: ['lambda/**/*.ts'],
+    rules: {
+      'no-restricted-imports': [
+        'error',
+        {
+          paths: [
+            {
+              name: 'zod',
+              message: "Use 'zod/mini' in Lambda code; classic zod is not tree-shakable.",
+            },
+          ],
+        },
+      ],
+    },
+  },
+  {
     // Tests may assert on shapes they just checked; production code may not.
     files: ['test/**/*.ts'],
     rules: {

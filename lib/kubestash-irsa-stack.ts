@@ -9,6 +9,7 @@ import { ClusterOidcProvider } from './cluster-oidc-provider';
 import { alphanumeric, clustersOfSeed } from './config/project-config';
 import type { ProjectConfig, SeedConfig } from './config/project-config';
 import { DerivedRoleBoundary } from './derived-role-boundary';
+import { DerivedRoleCleanup } from './derived-role-cleanup';
 import { ReconcilerRole } from './reconciler-role';
 import { SeedRole } from './seed-role';
 
@@ -33,6 +34,7 @@ export class KubestashIrsaStack extends Stack {
   readonly oidcProviders: readonly ClusterOidcProvider[];
   readonly seedRoles: readonly SeedRole[];
   readonly reconcilerRole: ReconcilerRole;
+  readonly cleanup: DerivedRoleCleanup;
 
   /** Console parameter groups, in the order the console shows them. */
   private readonly parameterGroups = new Map<string, LabelledParameter[]>();
@@ -82,6 +84,9 @@ export class KubestashIrsaStack extends Stack {
     this.seedRoles = config.seeds.map((seed) =>
       this.createSeed(config, seed, Fn.join(' ', allowedNamespaces.valueAsList)),
     );
+
+    // `cdk destroy` removes the derived roles too; the bucket and its backups stay.
+    this.cleanup = new DerivedRoleCleanup(this, 'DerivedRoleCleanup', { seeds: this.seedRoles });
 
     this.reconcilerRole = new ReconcilerRole(this, 'Reconciler', {
       seeds: this.seedRoles,

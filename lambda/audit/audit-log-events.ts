@@ -1,5 +1,5 @@
 import { gunzipSync } from 'node:zlib';
-import { z } from 'zod';
+import * as z from 'zod/mini';
 import { DetailType, EVENT_SOURCE } from '../events/reconcile-event';
 import type { BusEntry } from '../ports/event-publisher-port';
 
@@ -17,28 +17,28 @@ const subscriptionPayload = z.object({
   logEvents: z.array(z.object({ id: z.string(), timestamp: z.number(), message: z.string() })),
 });
 
-const objectMeta = z
-  .object({
-    name: z.string().optional(),
-    namespace: z.string().optional(),
-    annotations: z.record(z.string(), z.string()).optional(),
-  })
-  .optional();
+const objectMeta = z.optional(
+  z.object({
+    name: z.optional(z.string()),
+    namespace: z.optional(z.string()),
+    annotations: z.optional(z.record(z.string(), z.string())),
+  }),
+);
 
 const auditEvent = z.object({
   kind: z.literal('Event'),
   stage: z.string(),
   verb: z.string(),
-  objectRef: z
-    .object({
-      resource: z.string().optional(),
-      namespace: z.string().optional(),
-      name: z.string().optional(),
-    })
-    .optional(),
-  responseStatus: z.object({ code: z.number().optional() }).optional(),
-  requestObject: z.object({ metadata: objectMeta }).passthrough().optional(),
-  responseObject: z.object({ metadata: objectMeta }).passthrough().optional(),
+  objectRef: z.optional(
+    z.object({
+      resource: z.optional(z.string()),
+      namespace: z.optional(z.string()),
+      name: z.optional(z.string()),
+    }),
+  ),
+  responseStatus: z.optional(z.object({ code: z.optional(z.number()) })),
+  requestObject: z.optional(z.looseObject({ metadata: objectMeta })),
+  responseObject: z.optional(z.looseObject({ metadata: objectMeta })),
 });
 
 export interface NormalizeResult {

@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod/mini';
 import {
   ALLOWED_NAMESPACES_TAG,
   DERIVED_ROLE_PATH_TAG,
@@ -14,30 +14,36 @@ import type { SeedRoleRecord } from '../ports/iam-port';
  */
 
 const clusterSchema = z.strictObject({
-  name: z.string().min(1),
-  providerArn: z.string().startsWith('arn:'),
-  issuer: z.string().min(1),
+  name: z.string().check(z.minLength(1)),
+  providerArn: z.string().check(z.startsWith('arn:')),
+  issuer: z.string().check(z.minLength(1)),
 });
 
 const seedEnvSchema = z.strictObject({
-  name: z.string().min(1),
-  clusters: z.array(clusterSchema).min(1),
+  name: z.string().check(z.minLength(1)),
+  clusters: z.array(clusterSchema).check(z.minLength(1)),
   conditionOperator: z.enum(['StringLike', 'StringEquals']),
 });
 
+const seedsSchema = z.array(seedEnvSchema).check(z.minLength(1));
+
 export const reconcilerEnvSchema = z.object({
-  RECONCILER_SEEDS: z.string().transform((text, ctx) => {
-    try {
-      return z.array(seedEnvSchema).min(1).parse(JSON.parse(text));
-    } catch (e) {
-      ctx.addIssue({
-        code: 'custom',
-        message: `RECONCILER_SEEDS is not the JSON the stack writes: ${(e as Error).message}`,
-      });
-      return z.NEVER;
-    }
-  }),
-  EMPTY_ROLE_GRACE_SECONDS: z.coerce.number().int().min(0).default(3600),
+  RECONCILER_SEEDS: z.pipe(
+    z.string(),
+    z.transform((text, ctx) => {
+      try {
+        return seedsSchema.parse(JSON.parse(text));
+      } catch (e) {
+        ctx.issues.push({
+          code: 'custom',
+          input: text,
+          message: `RECONCILER_SEEDS is not the JSON the stack writes: ${(e as Error).message}`,
+        });
+        return z.NEVER;
+      }
+    }),
+  ),
+  EMPTY_ROLE_GRACE_SECONDS: z._default(z.coerce.number().check(z.int(), z.minimum(0)), 3600),
 });
 
 export type SeedEnv = z.output<typeof seedEnvSchema>;
