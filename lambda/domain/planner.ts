@@ -409,7 +409,15 @@ class SeedPlanner {
   ): Map<string, { reason: Refusal['reason']; message: string }> {
     const refused = new Map<string, { reason: Refusal['reason']; message: string }>();
     const pending = [...desired.values()].filter((e) => !placed.has(e.key));
-    pending.sort((a, b) => b.length - a.length || compare(a.key, b.key));
+    // Largest first packs tightest (first-fit decreasing). When the limit will
+    // refuse some subjects anyway, smallest first grants the most of them.
+    const room =
+      this.boxes.reduce((sum, b) => sum + (this.quota - b.size), 0) +
+      Math.max(0, this.seed.roleCreationLimit - this.boxes.length) *
+        (this.quota - this.sizer.documentBase);
+    const needed = pending.reduce((sum, e) => sum + e.length + 1, 0);
+    const direction = needed > room ? 1 : -1;
+    pending.sort((a, b) => direction * (a.length - b.length) || compare(a.key, b.key));
     const taken = new Set(this.boxes.map((b) => b.index));
     let nextIndex = 0;
     // Once no role can be created, the most room any role has left only shrinks:

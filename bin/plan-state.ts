@@ -1,0 +1,92 @@
+import { z } from 'zod';
+import type { PlanInput } from '../lambda/domain/plan-types';
+
+/**
+ * The state file of `npm run plan`: the planner's input as JSON. Documented
+ * field by field in examples/plan/README.md.
+ */
+const name = z.string().min(1, 'must not be empty');
+
+const cluster = z.strictObject({
+  name,
+  providerArn: z
+    .string()
+    .regex(
+      /^arn:aws[a-z-]*:iam::\d{12}:oidc-provider\/\S+$/,
+      'an IAM OIDC provider ARN, arn:aws:iam::<account>:oidc-provider/<issuer>',
+    ),
+  issuer: z
+    .string()
+    .min(1, 'the provider URL without https://, e.g. oidc.eks.us-east-1.amazonaws.com/id/ABC'),
+});
+
+const seed = z.strictObject({
+  name,
+  arn: z
+    .string()
+    .regex(
+      /^arn:aws[a-z-]*:iam::\d{12}:role\/\S+$/,
+      'the seed role ARN, arn:aws:iam::<account>:role/<name>',
+    ),
+  path: z.string().regex(/^\/(?:[\x21-\x7E]*\/)?$/, 'an IAM path that begins and ends with "/"'),
+  clusters: z.array(cluster).min(1, 'list at least one cluster'),
+  conditionOperator: z
+    .enum(['StringLike', 'StringEquals'], { error: 'StringLike or StringEquals' })
+    .default('StringLike'),
+  roleCreationLimit: z.number().int('a whole number').min(1, 'at least 1').default(100),
+  compactNamespaces: z.array(name).optional(),
+});
+
+const role = z.strictObject({
+  name,
+  path: z.string().startsWith('/', 'an IAM path starting with "/"'),
+  trustPolicy: z
+    .string()
+    .min(1, 'the AssumeRolePolicyDocument as IAM returns it (URL-encoded or plain JSON)'),
+  tags: z.record(z.string(), z.string()).default({}),
+  createDate: z.string().default(''),
+});
+
+const serviceAccount = z.strictObject({
+  cluster: name,
+  namespace: name,
+  name,
+  seedRole: z.string().min(1, 'the go.klusters.dev/seed-role-name annotation: the seed ARN'),
+  roleArn: z.string().optional(),
+});
+
+export const planStateSchema = z.strictObject({
+  seeds: z.array(seed).min(1, 'list at least one seed'),
+  allowedNamespaces: z.array(name),
+  quota: z.number().int().min(1, 'a positive number of characters').optional(),
+  emptyRoleGracePeriodSeconds: z.number().int().min(0).default(3600),
+  now: z.iso
+    .datetime({ offset: true, error: 'an ISO 8601 time such as 2026-11-22T12:00:00Z' })
+    .default(() => new Date().toISOString()),
+  roles: z.array(role).default([]),
+  serviceAccounts: z.array(serviceAccount).default([]),
+});
+
+/** Validates a parsed state file; problems name the JSON path, the value and the fix. */
+export function parsePlanState(json: unknown): { state: PlanInput } | { problems: string[] } {
+  const result = planStateSchema.safeParse(json);
+  if (result.success) return { state: result.data };
+  return {
+    problems: result.error.issues.map((issue) => {
+      const path = issue.path
+        .map((p) => (typeof p === 'number' ? `[${p}]` : `.${String(p)}`))
+        .join('');
+      const value = valueAt(json, issue.path);
+      return `$${path}: ${issue.message}${value === undefined ? ' (missing)' : ` (got ${JSON.stringify(value)?.slice(0, 80)})`}`;
+    }),
+  };
+}
+
+function valueAt(json: unknown, path: readonly PropertyKey[]): unknown {
+  let current = json;
+  for (const key of path) {
+    if (current === null || typeof current !== 'object') return undefined;
+    current = (current as Record<PropertyKey, unknown>)[key];
+  }
+  return current;
+}
