@@ -1,0 +1,211 @@
+import { CreatePolicyCommand, CreateRoleCommand, IAMClient } from '@aws-sdk/client-iam';
+import { IamAdapter } from '../../../lambda/adapters/iam/iam-adapter';
+import { KubernetesHttpClient } from '../../../lambda/adapters/kubernetes/kubernetes-http-client';
+import { KUBERNETES_RBAC_RULES } from '../../../lambda/adapters/kubernetes/kubernetes-rbac-rules';
+import { parseTrustPolicy } from '../../../lambda/domain/trust-policy';
+import { reconcileSeed } from '../../../lambda/reconciler/reconcile-seed';
+import type { SeedEnv } from '../../../lambda/reconciler/reconciler-settings';
+import { FaultyAwsHandler, SimulatedCrash } from '../../support/faulty-aws-handler';
+import type { FaultOptions } from '../../support/faulty-aws-handler';
+import { KubernetesTestServer } from '../../support/kubernetes-test-server';
+import { MOTO_ACCOUNT, MOTO_CLIENT_CONFIG, startMotoServer } from '../../support/moto-server';
+import type { MotoServer } from '../../support/moto-server';
+
+const TOKEN = 'k8s-aws-v1.test-token';
+const ISSUER = 'oidc.eks.us-east-1.amazonaws.com/id/ABCDEF';
+const SEED_ARN = `arn:aws:iam::${MOTO_ACCOUNT}:role/KubestashRole`;
+const SEED: SeedEnv = {
+  name: 'KubestashRole',
+  conditionOperator: 'StringLike',
+  clusters: [
+    {
+      name: 'prod',
+      issuer: ISSUER,
+      providerArn: `arn:aws:iam::${MOTO_ACCOUNT}:oidc-provider/${ISSUER}`,
+    },
+  ],
+};
+const OPTIONS = { emptyRoleGracePeriodSeconds: 3600, otherSeeds: [], reportUnknownSeeds: true };
+
+let moto: MotoServer;
+let server: KubernetesTestServer;
+const clients: KubernetesHttpClient[] = [];
+
+beforeAll(async () => {
+  moto = await startMotoServer();
+  server = await new KubernetesTestServer({
+    acceptToken: TOKEN,
+    rbacRules: KUBERNETES_RBAC_RULES,
+  }).start();
+});
+afterAll(async () => {
+  await Promise.all(clients.map((c) => c.close()));
+  await server.stop();
+  await moto.stop();
+});
+beforeEach(async () => {
+  await moto.reset();
+  server.reset();
+});
+
+async function setUp(limit = 100): Promise<string> {
+  const iam = new IAMClient({ ...MOTO_CLIENT_CONFIG, endpoint: moto.endpoint });
+  const policy = await iam.send(
+    new CreatePolicyCommand({
+      PolicyName: 'KubestashPolicy',
+      PolicyDocument: JSON.stringify({
+        Version: '2012-10-17',
+        Statement: [{ Effect: 'Allow', Action: 's3:GetObject', Resource: '*' }],
+      }),
+    }),
+  );
+  await iam.send(
+    new CreateRoleCommand({
+      RoleName: 'KubestashRole',
+      AssumeRolePolicyDocument: JSON.stringify({ Version: '2012-10-17', Statement: [] }),
+      Tags: [
+        { Key: 'kubestash-irsa.io/derived-role-path', Value: '/kubestash-irsa/' },
+        { Key: 'kubestash-irsa.io/role-creation-limit', Value: String(limit) },
+        { Key: 'kubestash-irsa.io/allowed-namespaces', Value: 'demo' },
+      ],
+    }),
+  );
+  const arn = policy.Policy?.Arn ?? '';
+  await new IamAdapter(iam).ensurePoliciesAttached('KubestashRole', [arn]);
+  return arn;
+}
+
+function deps(faults: FaultOptions = {}) {
+  const handler = new FaultyAwsHandler(faults);
+  const iam = new IAMClient({
+    ...MOTO_CLIENT_CONFIG,
+    endpoint: moto.endpoint,
+    requestHandler: handler,
+    maxAttempts: 5,
+  });
+  const client = new KubernetesHttpClient({
+    connection: async () => ({ server: server.url, caPem: server.caPem }),
+    tokens: { token: async () => TOKEN, invalidate: () => {} },
+    retry: { baseDelayMs: 1 },
+  });
+  clients.push(client);
+  return {
+    handler,
+    deps: {
+      iam: new IamAdapter(iam),
+      kubernetes: (_cluster: string) => client,
+      now: () => new Date('2026-11-22T12:00:00Z'),
+    },
+  };
+}
+
+function addServiceAccounts(n: number, from = 0) {
+  for (let i = from; i < from + n; i++) {
+    server.addServiceAccount({
+      namespace: 'demo',
+      name: `sample-backup-daemon-demo-session-${1778072138 + i}`,
+      annotations: { 'go.klusters.dev/seed-role-name': SEED_ARN },
+    });
+  }
+}
+
+const writes = (handler: FaultyAwsHandler) =>
+  handler.actions.filter((a) =>
+    /^(CreateRole|UpdateAssumeRolePolicy|AttachRolePolicy|DeleteRole|TagRole|UntagRole)/.test(a),
+  );
+
+describe('reconcileSeed against moto and the Kubernetes test server', () => {
+  test('grants every ServiceAccount a derived role, annotates it, and a second pass writes nothing', async () => {
+    const policyArn = await setUp();
+    addServiceAccounts(45);
+    const first = deps();
+    const result = await reconcileSeed(first.deps, SEED, OPTIONS);
+    expect(result).toMatchObject({ created: 3, updated: 0, annotated: 45, events: 0 });
+    expect(writes(first.handler).filter((a) => a === 'CreateRole')).toHaveLength(3);
+    const sa = server.serviceAccount('demo', 'sample-backup-daemon-demo-session-1778072138') as {
+      metadata: { annotations: Record<string, string> };
+    };
+    expect(sa.metadata.annotations['eks.amazonaws.com/role-arn']).toMatch(
+      /^arn:aws:iam::123456789012:role\/kubestash-irsa\/KubestashRole-\d$/,
+    );
+    const derived = await first.deps.iam.listRolesUnderPath('/kubestash-irsa/');
+    for (const role of derived) {
+      expect(await first.deps.iam.listAttachedPolicyArns(role.name)).toEqual([policyArn]);
+      expect(parseTrustPolicy(role.trustPolicy).unrecognized).toEqual([]);
+    }
+    const patches = server.requests.filter((r) => r.method === 'PATCH');
+    expect(patches[0].headers['content-type']).toBe('application/merge-patch+json');
+
+    const second = deps();
+    const again = await reconcileSeed(second.deps, SEED, OPTIONS);
+    expect(again).toMatchObject({ created: 0, updated: 0, deleted: 0, annotated: 0 });
+    expect(writes(second.handler)).toEqual([]);
+  });
+
+  test('a crash after CreateRole leaves nothing lost: the next pass attaches the policy and converges', async () => {
+    const policyArn = await setUp();
+    addServiceAccounts(5);
+    const crashing = deps();
+    crashing.handler.crashAfter('CreateRole');
+    await expect(reconcileSeed(crashing.deps, SEED, OPTIONS)).rejects.toThrow(SimulatedCrash);
+    addServiceAccounts(2, 100);
+    const rerun = deps();
+    const result = await reconcileSeed(rerun.deps, SEED, OPTIONS);
+    expect(result.annotated).toBe(7);
+    expect(await rerun.deps.iam.listAttachedPolicyArns('KubestashRole-0')).toEqual([policyArn]);
+    expect(await rerun.deps.iam.listRolesUnderPath('/kubestash-irsa/')).toHaveLength(1);
+    const third = deps();
+    await reconcileSeed(third.deps, SEED, OPTIONS);
+    expect(writes(third.handler)).toEqual([]);
+  });
+
+  test('IAM refusing a document for its size makes the pass re-plan with the quota IAM named', async () => {
+    await setUp();
+    addServiceAccounts(30);
+    const strict = deps({ trustPolicyQuota: 1200 });
+    const result = await reconcileSeed(strict.deps, SEED, OPTIONS);
+    expect(result.plan.quota).toBe(1200);
+    expect(strict.handler.actions).toContain('CreateRole:limit-exceeded');
+    for (const role of await strict.deps.iam.listRolesUnderPath('/kubestash-irsa/')) {
+      expect(decodeURIComponent(role.trustPolicy).replace(/\s/g, '').length).toBeLessThanOrEqual(
+        1200,
+      );
+    }
+    expect(result.annotated).toBe(30);
+  });
+
+  test('past the creation limit, the refused ServiceAccounts get a Warning Event saying what to do', async () => {
+    await setUp(1);
+    addServiceAccounts(25);
+    const { deps: d } = deps();
+    const result = await reconcileSeed(d, SEED, OPTIONS);
+    expect(result.created).toBe(1);
+    expect(result.events).toBe(25 - result.annotated);
+    const events = server.requests.filter((r) => r.method === 'POST' && r.path.endsWith('/events'));
+    expect(events.length).toBe(result.events);
+    expect(JSON.stringify(events[0].body)).toMatch(
+      /DerivedRoleLimitReached.*KubestashRoleRoleCreationLimit/,
+    );
+  });
+
+  test('a ServiceAccount deleted while its grant is in flight is skipped, and its subject removed next time', async () => {
+    await setUp();
+    addServiceAccounts(3);
+    const { deps: d } = deps();
+    // The ServiceAccount disappears between the read and the annotation.
+    const gone = 'sample-backup-daemon-demo-session-1778072139';
+    const original = d.kubernetes('prod').patchServiceAccountAnnotations.bind(d.kubernetes('prod'));
+    d.kubernetes('prod').patchServiceAccountAnnotations = async (ns, name, annotations, pre) => {
+      if (name === gone) server.deleteServiceAccount(ns, name);
+      return original(ns, name, annotations, pre);
+    };
+    const result = await reconcileSeed(d, SEED, OPTIONS);
+    expect(result.annotated).toBe(2);
+    const next = await reconcileSeed(deps().deps, SEED, OPTIONS);
+    expect(next.updated).toBe(1);
+    const [role] = await d.iam.listRolesUnderPath('/kubestash-irsa/');
+    expect(JSON.stringify([...parseTrustPolicy(role.trustPolicy).grants.values()])).not.toContain(
+      gone,
+    );
+  });
+});
