@@ -1,0 +1,148 @@
+import { EKSClient } from '@aws-sdk/client-eks';
+import { IAMClient } from '@aws-sdk/client-iam';
+import { Logger } from '@aws-lambda-powertools/logger';
+import { MetricUnit, Metrics } from '@aws-lambda-powertools/metrics';
+import type { SQSBatchItemFailure, SQSBatchResponse, SQSEvent } from 'aws-lambda';
+import { IamAdapter } from '../adapters/iam/iam-adapter';
+import { EksClusterConnector } from '../adapters/kubernetes/eks-cluster-connector';
+import { eksKubernetesClient } from '../adapters/kubernetes/eks-kubernetes-client';
+import { reconcileEventSchema } from '../events/reconcile-event';
+import type { KubernetesPort } from '../ports/kubernetes-port';
+import { reconcileSeed } from '../reconciler/reconcile-seed';
+import type { ReconcileOptions, ReconcileResult } from '../reconciler/reconcile-seed';
+import { readReconcilerEnv } from '../reconciler/reconciler-settings';
+import type { ReconcilerEnv, SeedEnv } from '../reconciler/reconciler-settings';
+import { requiredEnv } from './required-env';
+
+export interface ReconcileHandlerDeps {
+  readonly env: ReconcilerEnv;
+  readonly reconcile: (seed: SeedEnv, options: ReconcileOptions) => Promise<ReconcileResult>;
+  readonly logger: Logger;
+  readonly metrics: Metrics;
+}
+
+/**
+ * The SQS FIFO consumer. Each message only says which seed to look at; a seed
+ * is reconciled once per batch however many of its events the batch holds
+ * (one write per touched role). On a failure the failed message and every
+ * later one are returned, as FIFO ordering requires. A malformed message is
+ * logged and dropped: retrying it could never succeed and would block its group.
+ */
+export function createReconcileHandler(deps: ReconcileHandlerDeps) {
+  const seeds = new Map(deps.env.RECONCILER_SEEDS.map((s) => [s.name, s]));
+  const names = [...seeds.keys()].sort();
+  return async (event: SQSEvent): Promise<SQSBatchResponse> => {
+    const done = new Set<string>();
+    const failures: SQSBatchItemFailure[] = [];
+    for (const record of event.Records) {
+      if (failures.length > 0) {
+        failures.push({ itemIdentifier: record.messageId });
+        continue;
+      }
+      const seedName = seedOf(record.body);
+      const seed = seedName === undefined ? undefined : seeds.get(seedName);
+      if (seed === undefined) {
+        deps.logger.error('dropping a message that names no configured seed', {
+          messageId: record.messageId,
+          seed: seedName,
+          body: record.body.slice(0, 500),
+        });
+        deps.metrics.addMetric('MalformedEvents', MetricUnit.Count, 1);
+        continue;
+      }
+      if (done.has(seed.name)) continue;
+      try {
+        const result = await deps.reconcile(seed, {
+          emptyRoleGracePeriodSeconds: deps.env.EMPTY_ROLE_GRACE_SECONDS,
+          otherSeeds: names.filter((n) => n !== seed.name),
+          reportUnknownSeeds: seed.name === names[0],
+        });
+        done.add(seed.name);
+        report(deps, seed.name, result);
+      } catch (error) {
+        deps.logger.error('reconcile failed; the message returns to the queue', {
+          seed: seed.name,
+          error,
+        });
+        failures.push({ itemIdentifier: record.messageId });
+      }
+    }
+    deps.metrics.publishStoredMetrics();
+    return { batchItemFailures: failures };
+  };
+}
+
+function seedOf(body: string): string | undefined {
+  try {
+    const parsed = reconcileEventSchema.safeParse(JSON.parse(body));
+    return parsed.success ? parsed.data.detail.seed : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+function report(deps: ReconcileHandlerDeps, seed: string, r: ReconcileResult): void {
+  deps.logger.info('reconciled', {
+    seed,
+    created: r.created,
+    updated: r.updated,
+    deleted: r.deleted,
+    annotated: r.annotated,
+    refused: r.plan.refusals.length,
+    derivedRoles: r.derivedRoles,
+    quota: r.plan.quota,
+    notes: r.plan.notes,
+    warnings: r.warnings,
+  });
+  for (const refusal of r.plan.refusals) {
+    deps.logger.warn('refused', { seed, ...refusal });
+  }
+  const single = deps.metrics.singleMetric();
+  single.addDimension('Seed', seed);
+  single.addMetric(
+    'DerivedRoleUtilization',
+    MetricUnit.Percent,
+    (100 * r.derivedRoles) / r.roleCreationLimit,
+  );
+  single.addMetric('DerivedRoles', MetricUnit.Count, r.derivedRoles);
+  single.addMetric('ServiceAccountsGranted', MetricUnit.Count, r.plan.assignments.length);
+  single.addMetric('Refusals', MetricUnit.Count, r.plan.refusals.length);
+  single.addMetric('IamWrites', MetricUnit.Count, r.created + r.updated + r.deleted);
+}
+
+// Created once per module: warm invocations reuse clients, tokens and connections.
+const logger = new Logger({ serviceName: 'reconciler' });
+const metrics = new Metrics({ namespace: 'KubestashIrsa', serviceName: 'reconciler' });
+let built: ReturnType<typeof createReconcileHandler> | undefined;
+
+export const handler = async (event: SQSEvent): Promise<SQSBatchResponse> => {
+  if (built === undefined) {
+    const env = readReconcilerEnv(process.env);
+    const region = requiredEnv('AWS_REGION');
+    const eks = new EKSClient({ maxAttempts: 5 });
+    const connector = new EksClusterConnector(eks);
+    const clusters = new Map<string, KubernetesPort>();
+    const kubernetes = (name: string): KubernetesPort => {
+      let client = clusters.get(name);
+      if (client === undefined) {
+        client = eksKubernetesClient({
+          clusterName: name,
+          region,
+          connector,
+          credentials: () => eks.config.credentials(),
+        });
+        clusters.set(name, client);
+      }
+      return client;
+    };
+    const iam = new IamAdapter(new IAMClient({ maxAttempts: 8, retryMode: 'adaptive' }));
+    built = createReconcileHandler({
+      env,
+      reconcile: (seed, options) =>
+        reconcileSeed({ iam, kubernetes, now: () => new Date() }, seed, options),
+      logger,
+      metrics,
+    });
+  }
+  return built(event);
+};
