@@ -10,6 +10,7 @@ import { alphanumeric, clustersOfSeed } from './config/project-config';
 import type { ProjectConfig, SeedConfig } from './config/project-config';
 import { DerivedRoleBoundary } from './derived-role-boundary';
 import { DerivedRoleCleanup } from './derived-role-cleanup';
+import { Reconciler } from './reconciler';
 import { ReconcilerRole } from './reconciler-role';
 import { SeedRole } from './seed-role';
 
@@ -35,6 +36,7 @@ export class KubestashIrsaStack extends Stack {
   readonly seedRoles: readonly SeedRole[];
   readonly reconcilerRole: ReconcilerRole;
   readonly cleanup: DerivedRoleCleanup;
+  readonly reconciler: Reconciler;
 
   /** Console parameter groups, in the order the console shows them. */
   private readonly parameterGroups = new Map<string, LabelledParameter[]>();
@@ -93,6 +95,29 @@ export class KubestashIrsaStack extends Stack {
       clusterNames: config.clusters.map((c) => c.name),
     });
 
+    const providerOf = (name: string) => {
+      const found = this.oidcProviders.find((p) => p.clusterName === name);
+      if (found === undefined) throw new Error(`no OIDC provider for cluster ${name}`);
+      return found;
+    };
+    this.reconciler = new Reconciler(this, 'ReconcilerService', {
+      role: this.reconcilerRole,
+      seeds: config.seeds.map((seed, i) => ({
+        seed: this.seedRoles[i],
+        conditionOperator: seed.subjectMatch,
+        clusters: clustersOfSeed(config, seed).map((c) => ({
+          name: c.name,
+          providerArn: providerOf(c.name).provider.openIdConnectProviderArn,
+          issuer: providerOf(c.name).issuer,
+        })),
+      })),
+      clusterNames: config.clusters.map((c) => c.name),
+      auditLogClusters: config.clusters.filter((c) => c.auditLogs).map((c) => c.name),
+      kubernetesGroup: config.kubernetes.reconcilerGroup,
+    });
+    // On stack deletion the reconciler goes first, so it cannot re-create roles the cleanup removes.
+    this.reconciler.function.node.addDependency(this.cleanup.resource);
+
     this.output(
       'BucketName',
       this.backupBucket.bucket.bucketName,
@@ -102,6 +127,11 @@ export class KubestashIrsaStack extends Stack {
       'ReconcilerRoleArn',
       this.reconcilerRole.role.roleArn,
       'The role the reconciler runs as',
+    );
+    this.output(
+      'EventBusName',
+      this.reconciler.queue.eventBus.eventBusName,
+      'Publish reconcile events here',
     );
     for (const provider of this.oidcProviders) {
       this.output(

@@ -41,11 +41,12 @@ export interface ReconcilerProps {
    */
   readonly emptyRoleGracePeriod?: Duration;
   /**
-   * Follow the clusters' audit logs so new ServiceAccounts are seen within
-   * minutes rather than at the next resync. Needs EKS audit logging on.
-   * @default true
+   * Clusters whose audit logs to follow, so new ServiceAccounts are seen within
+   * minutes rather than at the next resync. Each needs EKS audit logging on:
+   * the subscription cannot be created without its log group.
+   * @default none
    */
-  readonly followAuditLogs?: boolean;
+  readonly auditLogClusters?: readonly string[];
 }
 
 /**
@@ -78,7 +79,8 @@ export class Reconciler extends Construct {
       timeout,
       memorySize: 1024,
       environment: {
-        RECONCILER_SEEDS: JSON.stringify(
+        // toJsonString: provider ARNs may be tokens resolved at deploy time.
+        RECONCILER_SEEDS: Stack.of(this).toJsonString(
           props.seeds.map((s) => ({
             name: s.seed.roleName,
             clusters: s.clusters,
@@ -100,10 +102,11 @@ export class Reconciler extends Construct {
       }),
     );
 
-    if (props.followAuditLogs ?? true) {
+    const auditLogClusters = props.auditLogClusters ?? [];
+    if (auditLogClusters.length > 0) {
       new AuditLogForwarder(this, 'AuditLogs', {
         eventBus: this.queue.eventBus,
-        clusterNames: props.clusterNames,
+        clusterNames: auditLogClusters,
         seedNames,
       });
     }

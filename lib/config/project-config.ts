@@ -61,6 +61,12 @@ const clusterSchema = z
         'use the issuer URL exactly as `aws eks describe-cluster --query cluster.identity.oidc.issuer` prints it (https://, no port, no query)',
       )
       .optional(),
+    auditLogs: z
+      .boolean()
+      .default(false)
+      .describe(
+        'follow the cluster audit log group /aws/eks/<name>/cluster (needs EKS control-plane audit logging on) so new ServiceAccounts are seen within minutes instead of at the next resync',
+      ),
     oidcProviderArn: z
       .string()
       .regex(

@@ -145,6 +145,7 @@ describe('KubestashIrsaStack', () => {
         'AccessPolicyArnKubestashRole',
         'BucketName',
         'DerivedRolePathKubestashRole',
+        'EventBusName',
         'OidcProviderArnprodcluster',
         'PermissionsBoundaryArnKubestashRole',
         'ReconcilerRoleArn',
@@ -162,6 +163,20 @@ describe('KubestashIrsaStack', () => {
       .sort();
     expect(types).toEqual(
       [
+        'AWS::CloudWatch::Alarm',
+        'AWS::CloudWatch::Alarm',
+        'AWS::CloudWatch::Alarm',
+        'AWS::EKS::AccessEntry',
+        'AWS::Events::EventBus',
+        'AWS::Events::Rule',
+        'AWS::Events::Rule',
+        'AWS::Lambda::EventSourceMapping',
+        'AWS::Lambda::Function',
+        'AWS::Logs::LogGroup',
+        'AWS::SQS::Queue',
+        'AWS::SQS::Queue',
+        'AWS::SQS::QueuePolicy',
+        'AWS::SQS::QueuePolicy',
         'AWS::IAM::ManagedPolicy',
         'AWS::IAM::ManagedPolicy',
         'AWS::IAM::OIDCProvider',
