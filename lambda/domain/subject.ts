@@ -8,7 +8,7 @@ export function serviceAccountSubject(namespace: string, name: string): string {
   return `${PREFIX}${namespace}:${name}`;
 }
 
-/** Compact mode's entry: any ServiceAccount of the namespace (needs StringLike). */
+/** Compact mode's entry: every ServiceAccount of the namespace (needs StringLike). */
 export function namespaceWildcardSubject(namespace: string): string {
   return `${PREFIX}${namespace}:*`;
 }
