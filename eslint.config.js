@@ -9,6 +9,7 @@ module.exports = tseslint.config(
       'cdk.out/**',
       'dist/**',
       'coverage/**',
+      '.tmp/**',
       'k8s/imports/**',
       '**/*.js',
     ],
