@@ -47,7 +47,7 @@ export function createReconcileHandler(deps: ReconcileHandlerDeps) {
           seed: seedName,
           body: record.body.slice(0, 500),
         });
-        deps.metrics.addMetric('MalformedEvents', MetricUnit.Count, 1);
+        deps.metrics.singleMetric().addMetric('MalformedEvents', MetricUnit.Count, 1);
         continue;
       }
       if (done.has(seed.name)) continue;
@@ -67,7 +67,6 @@ export function createReconcileHandler(deps: ReconcileHandlerDeps) {
         failures.push({ itemIdentifier: record.messageId });
       }
     }
-    deps.metrics.publishStoredMetrics();
     return { batchItemFailures: failures };
   };
 }
@@ -97,17 +96,21 @@ function report(deps: ReconcileHandlerDeps, seed: string, r: ReconcileResult): v
   for (const refusal of r.plan.refusals) {
     deps.logger.warn('refused', { seed, ...refusal });
   }
-  const single = deps.metrics.singleMetric();
-  single.addDimension('Seed', seed);
-  single.addMetric(
-    'DerivedRoleUtilization',
-    MetricUnit.Percent,
-    (100 * r.derivedRoles) / r.roleCreationLimit,
-  );
-  single.addMetric('DerivedRoles', MetricUnit.Count, r.derivedRoles);
-  single.addMetric('ServiceAccountsGranted', MetricUnit.Count, r.plan.assignments.length);
-  single.addMetric('Refusals', MetricUnit.Count, r.plan.refusals.length);
-  single.addMetric('IamWrites', MetricUnit.Count, r.created + r.updated + r.deleted);
+  // A single-metric instance flushes (and forgets its dimensions) on each metric: one per value.
+  const emit = (
+    name: string,
+    unit: (typeof MetricUnit)[keyof typeof MetricUnit],
+    value: number,
+  ) => {
+    const metric = deps.metrics.singleMetric();
+    metric.addDimension('Seed', seed);
+    metric.addMetric(name, unit, value);
+  };
+  emit('DerivedRoleUtilization', MetricUnit.Percent, (100 * r.derivedRoles) / r.roleCreationLimit);
+  emit('DerivedRoles', MetricUnit.Count, r.derivedRoles);
+  emit('ServiceAccountsGranted', MetricUnit.Count, r.plan.assignments.length);
+  emit('Refusals', MetricUnit.Count, r.plan.refusals.length);
+  emit('IamWrites', MetricUnit.Count, r.created + r.updated + r.deleted);
 }
 
 // Created once per module: warm invocations reuse clients, tokens and connections.
