@@ -208,4 +208,63 @@ describe('reconcileSeed against moto and the Kubernetes test server', () => {
       gone,
     );
   });
+
+  test('throttling on one IAM call in three loses nothing: every ServiceAccount is granted, once', async () => {
+    await setUp();
+    addServiceAccounts(30);
+    const throttled = deps({ throttleEvery: 3 });
+    const result = await reconcileSeed(throttled.deps, SEED, OPTIONS);
+    expect(result.annotated).toBe(30);
+    expect(
+      throttled.handler.actions.filter((a) => a.endsWith(':throttled')).length,
+    ).toBeGreaterThanOrEqual(3);
+    const again = deps();
+    await reconcileSeed(again.deps, SEED, OPTIONS);
+    expect(writes(again.handler)).toEqual([]);
+  });
+
+  test.each(['UpdateAssumeRolePolicy', 'AttachRolePolicy', 'TagRole'])(
+    'a crash right after %s is repaired by the next pass',
+    async (action) => {
+      const policyArn = await setUp();
+      addServiceAccounts(3);
+      await reconcileSeed(deps().deps, SEED, OPTIONS);
+      if (action === 'TagRole') {
+        // Emptying a role: its trust is rewritten, then it is marked.
+        for (let i = 0; i < 3; i++)
+          server.deleteServiceAccount(
+            'demo',
+            `sample-backup-daemon-demo-session-${1778072138 + i}`,
+          );
+      } else {
+        addServiceAccounts(2, 50);
+      }
+      const crashing = deps();
+      if (action === 'AttachRolePolicy') {
+        addServiceAccounts(30, 100); // forces a new role: CreateRole, then AttachRolePolicy
+      }
+      crashing.handler.crashAfter(action);
+      await expect(reconcileSeed(crashing.deps, SEED, OPTIONS)).rejects.toThrow(SimulatedCrash);
+
+      const rerun = deps();
+      await reconcileSeed(rerun.deps, SEED, OPTIONS);
+      const settled = deps();
+      await reconcileSeed(settled.deps, SEED, OPTIONS);
+      expect(writes(settled.handler)).toEqual([]);
+      for (const role of await settled.deps.iam.listRolesUnderPath('/kubestash-irsa/')) {
+        expect(await settled.deps.iam.listAttachedPolicyArns(role.name)).toEqual([policyArn]);
+        if (action === 'TagRole') {
+          expect((await settled.deps.iam.getRoleTags(role.name)).map((t) => t.key)).toContain(
+            'kubestash-irsa.io/empty-since',
+          );
+        }
+      }
+      // Every ServiceAccount still there is annotated with a derived role.
+      for (const sa of await settled.deps.kubernetes('prod').listServiceAccounts('demo')) {
+        expect(sa.annotations['eks.amazonaws.com/role-arn']).toMatch(
+          /:role\/kubestash-irsa\/KubestashRole-\d+$/,
+        );
+      }
+    },
+  );
 });
