@@ -6,7 +6,7 @@
  * server. Prints the IAM writes per 1,000 granted, the time until every
  * ServiceAccount is annotated, and the reconciler's bundle size.
  */
-import { CreatePolicyCommand, CreateRoleCommand, IAMClient } from '@aws-sdk/client-iam';
+import { IAMClient } from '@aws-sdk/client-iam';
 import { Logger } from '@aws-lambda-powertools/logger';
 import { Metrics } from '@aws-lambda-powertools/metrics';
 import type { SQSRecord } from 'aws-lambda';
@@ -20,6 +20,7 @@ import { createReconcileHandler } from '../lambda/handlers/reconcile';
 import { reconcileSeed } from '../lambda/reconciler/reconcile-seed';
 import { FaultyAwsHandler } from '../test/support/faulty-aws-handler';
 import { KubernetesTestServer } from '../test/support/kubernetes-test-server';
+import { createSeedRole } from '../test/support/moto-seed';
 import { MOTO_ACCOUNT, MOTO_CLIENT_CONFIG, startMotoServer } from '../test/support/moto-server';
 
 // The handler's metrics would print EMF lines between the figures.
@@ -44,28 +45,7 @@ async function main(): Promise<void> {
     tokens: { token: async () => TOKEN, invalidate: () => {} },
   });
   try {
-    const setup = new IAMClient({ ...MOTO_CLIENT_CONFIG, endpoint: moto.endpoint });
-    const policy = await setup.send(
-      new CreatePolicyCommand({
-        PolicyName: 'KubestashPolicy',
-        PolicyDocument: JSON.stringify({
-          Version: '2012-10-17',
-          Statement: [{ Effect: 'Allow', Action: 's3:GetObject', Resource: '*' }],
-        }),
-      }),
-    );
-    await setup.send(
-      new CreateRoleCommand({
-        RoleName: 'KubestashRole',
-        AssumeRolePolicyDocument: JSON.stringify({ Version: '2012-10-17', Statement: [] }),
-        Tags: [
-          { Key: 'kubestash-irsa.io/derived-role-path', Value: '/kubestash-irsa/' },
-          { Key: 'kubestash-irsa.io/role-creation-limit', Value: '100' },
-          { Key: 'kubestash-irsa.io/allowed-namespaces', Value: 'demo' },
-        ],
-      }),
-    );
-    await new IamAdapter(setup).ensurePoliciesAttached('KubestashRole', [policy.Policy?.Arn ?? '']);
+    await createSeedRole(new IAMClient({ ...MOTO_CLIENT_CONFIG, endpoint: moto.endpoint }));
 
     const names = Array.from(
       { length: COUNT },

@@ -2,7 +2,6 @@ import * as http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import {
   AttachRolePolicyCommand,
-  CreatePolicyCommand,
   CreateRoleCommand,
   IAMClient,
   ListRolesCommand,
@@ -13,6 +12,7 @@ import { IamAdapter } from '../../../lambda/adapters/iam/iam-adapter';
 import { sendCfnResponse } from '../../../lambda/adapters/cloudformation/cfn-response';
 import { createDerivedRoleCleanup } from '../../../lambda/handlers/derived-role-cleanup';
 import { FaultyAwsHandler } from '../../support/faulty-aws-handler';
+import { createAccessPolicy } from '../../support/moto-seed';
 import { MOTO_CLIENT_CONFIG, startMotoServer } from '../../support/moto-server';
 import type { MotoServer } from '../../support/moto-server';
 
@@ -102,15 +102,7 @@ function trust(subjects: number): string {
 }
 
 async function setUp(iam: IAMClient) {
-  const policy = await iam.send(
-    new CreatePolicyCommand({
-      PolicyName: 'access',
-      PolicyDocument: JSON.stringify({
-        Version: '2012-10-17',
-        Statement: [{ Effect: 'Allow', Action: 's3:GetObject', Resource: '*' }],
-      }),
-    }),
-  );
+  const policyArn = await createAccessPolicy(iam, 'access');
   const create = async (name: string, path: string, subjects: number) => {
     await iam.send(
       new CreateRoleCommand({
@@ -119,7 +111,7 @@ async function setUp(iam: IAMClient) {
         AssumeRolePolicyDocument: trust(subjects),
       }),
     );
-    await iam.send(new AttachRolePolicyCommand({ RoleName: name, PolicyArn: policy.Policy?.Arn }));
+    await iam.send(new AttachRolePolicyCommand({ RoleName: name, PolicyArn: policyArn }));
   };
   // Derived roles at several fill levels: empty, partly full, full.
   await create('KubestashRole-0', '/kubestash-irsa/', 20);

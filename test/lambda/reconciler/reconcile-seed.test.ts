@@ -1,4 +1,4 @@
-import { CreatePolicyCommand, CreateRoleCommand, IAMClient } from '@aws-sdk/client-iam';
+import { IAMClient } from '@aws-sdk/client-iam';
 import { IamAdapter } from '../../../lambda/adapters/iam/iam-adapter';
 import { KubernetesHttpClient } from '../../../lambda/adapters/kubernetes/kubernetes-http-client';
 import { KUBERNETES_RBAC_RULES } from '../../../lambda/adapters/kubernetes/kubernetes-rbac-rules';
@@ -8,6 +8,7 @@ import type { SeedEnv } from '../../../lambda/reconciler/reconciler-settings';
 import { FaultyAwsHandler, SimulatedCrash } from '../../support/faulty-aws-handler';
 import type { FaultOptions } from '../../support/faulty-aws-handler';
 import { KubernetesTestServer } from '../../support/kubernetes-test-server';
+import { createSeedRole } from '../../support/moto-seed';
 import { MOTO_ACCOUNT, MOTO_CLIENT_CONFIG, startMotoServer } from '../../support/moto-server';
 import type { MotoServer } from '../../support/moto-server';
 
@@ -48,31 +49,10 @@ beforeEach(async () => {
   server.reset();
 });
 
-async function setUp(limit = 100): Promise<string> {
-  const iam = new IAMClient({ ...MOTO_CLIENT_CONFIG, endpoint: moto.endpoint });
-  const policy = await iam.send(
-    new CreatePolicyCommand({
-      PolicyName: 'KubestashPolicy',
-      PolicyDocument: JSON.stringify({
-        Version: '2012-10-17',
-        Statement: [{ Effect: 'Allow', Action: 's3:GetObject', Resource: '*' }],
-      }),
-    }),
-  );
-  await iam.send(
-    new CreateRoleCommand({
-      RoleName: 'KubestashRole',
-      AssumeRolePolicyDocument: JSON.stringify({ Version: '2012-10-17', Statement: [] }),
-      Tags: [
-        { Key: 'kubestash-irsa.io/derived-role-path', Value: '/kubestash-irsa/' },
-        { Key: 'kubestash-irsa.io/role-creation-limit', Value: String(limit) },
-        { Key: 'kubestash-irsa.io/allowed-namespaces', Value: 'demo' },
-      ],
-    }),
-  );
-  const arn = policy.Policy?.Arn ?? '';
-  await new IamAdapter(iam).ensurePoliciesAttached('KubestashRole', [arn]);
-  return arn;
+function setUp(limit = 100): Promise<string> {
+  return createSeedRole(new IAMClient({ ...MOTO_CLIENT_CONFIG, endpoint: moto.endpoint }), {
+    roleCreationLimit: limit,
+  });
 }
 
 function deps(faults: FaultOptions = {}) {

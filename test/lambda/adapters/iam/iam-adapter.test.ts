@@ -1,9 +1,10 @@
-import { CreatePolicyCommand, GetRoleCommand, IAMClient } from '@aws-sdk/client-iam';
+import { GetRoleCommand, IAMClient } from '@aws-sdk/client-iam';
 import { IamAdapter, RoleAlreadyExistsError } from '../../../../lambda/adapters/iam/iam-adapter';
 import { TrustPolicyQuotaExceededError } from '../../../../lambda/ports/iam-port';
 import type { DerivedRoleSpec } from '../../../../lambda/ports/iam-port';
 import { FaultyAwsHandler, SimulatedCrash } from '../../../support/faulty-aws-handler';
 import type { FaultOptions } from '../../../support/faulty-aws-handler';
+import { createAccessPolicy } from '../../../support/moto-seed';
 import { MOTO_ACCOUNT, MOTO_CLIENT_CONFIG, startMotoServer } from '../../../support/moto-server';
 import type { MotoServer } from '../../../support/moto-server';
 
@@ -49,19 +50,6 @@ function trust(subjects: string[]): string {
   });
 }
 
-async function policy(iam: IAMClient, name: string): Promise<string> {
-  const out = await iam.send(
-    new CreatePolicyCommand({
-      PolicyName: name,
-      PolicyDocument: JSON.stringify({
-        Version: '2012-10-17',
-        Statement: [{ Effect: 'Allow', Action: 's3:GetObject', Resource: 'arn:aws:s3:::b/*' }],
-      }),
-    }),
-  );
-  return out.Policy?.Arn ?? '';
-}
-
 function spec(overrides: Partial<DerivedRoleSpec> = {}): DerivedRoleSpec {
   return {
     name: 'KubestashRole-0',
@@ -86,7 +74,7 @@ describe('IamAdapter against moto', () => {
 
   test('creates a full clone: path, boundary, session, description, tags, then the policies', async () => {
     const { iam, adapter, handler } = client();
-    const policyArn = await policy(iam, 'access');
+    const policyArn = await createAccessPolicy(iam, 'access');
     await adapter.createRole(spec({ policyArns: [policyArn] }));
     const { Role: role } = await iam.send(new GetRoleCommand({ RoleName: 'KubestashRole-0' }));
     expect(role).toMatchObject({
@@ -126,7 +114,7 @@ describe('IamAdapter against moto', () => {
 
   test('a crash between CreateRole and AttachRolePolicy is repaired by ensurePoliciesAttached', async () => {
     const { iam, adapter, handler } = client();
-    const policyArn = await policy(iam, 'access');
+    const policyArn = await createAccessPolicy(iam, 'access');
     handler.crashAfter('CreateRole');
     await expect(adapter.createRole(spec({ policyArns: [policyArn] }))).rejects.toThrow(
       SimulatedCrash,
@@ -181,7 +169,7 @@ describe('IamAdapter against moto', () => {
 
   test('delete detaches first, and a role already gone is not an error', async () => {
     const { iam, adapter, handler } = client();
-    const policyArn = await policy(iam, 'access');
+    const policyArn = await createAccessPolicy(iam, 'access');
     await adapter.createRole(spec({ policyArns: [policyArn] }));
     await adapter.deleteRole('KubestashRole-0');
     expect(handler.actions.filter((a) => a === 'DetachRolePolicy' || a === 'DeleteRole')).toEqual([
@@ -209,7 +197,7 @@ describe('IamAdapter against moto', () => {
 
   test('reads a seed with everything a clone copies', async () => {
     const { iam, adapter } = client();
-    const policyArn = await policy(iam, 'access');
+    const policyArn = await createAccessPolicy(iam, 'access');
     await adapter.createRole(spec({ name: 'KubestashRole', path: '/', policyArns: [policyArn] }));
     const seed = await adapter.getSeedRole('KubestashRole');
     expect(seed).toMatchObject({
