@@ -170,13 +170,7 @@ async function readDerivedRoles(iam: IamPort, seed: SeedSpec): Promise<ExistingR
   return Promise.all(
     own.map(async (r) => {
       // ListRoles carries no tags; only a role that looks empty needs its empty-since mark.
-      let looksEmpty = true;
-      try {
-        looksEmpty = parseTrustPolicy(r.trustPolicy).grants.size === 0;
-      } catch {
-        looksEmpty = true;
-      }
-      const tags = looksEmpty ? await iam.getRoleTags(r.name) : [];
+      const tags = trustsNobody(r.trustPolicy) ? await iam.getRoleTags(r.name) : [];
       return {
         name: r.name,
         path: r.path,
@@ -186,6 +180,15 @@ async function readDerivedRoles(iam: IamPort, seed: SeedSpec): Promise<ExistingR
       };
     }),
   );
+}
+
+/** A document that grants no subject (or that cannot be read, and so grants none the planner knows of). */
+function trustsNobody(trustPolicy: string): boolean {
+  try {
+    return parseTrustPolicy(trustPolicy).grants.size === 0;
+  } catch {
+    return true;
+  }
 }
 
 async function readServiceAccounts(
