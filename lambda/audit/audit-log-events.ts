@@ -2,6 +2,7 @@ import { gunzipSync } from 'node:zlib';
 import * as z from 'zod/mini';
 import { DetailType, EVENT_SOURCE } from '../events/reconcile-event';
 import type { BusEntry } from '../ports/event-publisher-port';
+import { seedNameOf } from '../domain/iam-names';
 
 /**
  * Turns EKS control-plane audit logs, as a CloudWatch Logs subscription
@@ -50,14 +51,6 @@ export interface NormalizeResult {
 /** `/aws/eks/<cluster>/cluster` → `<cluster>`. */
 export function clusterOfLogGroup(logGroup: string): string | undefined {
   return /^\/aws\/eks\/([^/]+)\/cluster$/.exec(logGroup)?.[1];
-}
-
-/** The seed name a `go.klusters.dev/seed-role-name` value names: an ARN's last path segment, or a bare name. */
-export function seedNameOf(annotation: string): string {
-  const afterRole = annotation.includes(':role/')
-    ? annotation.slice(annotation.indexOf(':role/') + 6)
-    : annotation;
-  return afterRole.slice(afterRole.lastIndexOf('/') + 1);
 }
 
 export function decodeSubscriptionData(data: string): z.output<typeof subscriptionPayload> {

@@ -52,3 +52,11 @@ export function maxSeedNameLength(roleCreationLimit: number): number {
 export function roleArn(partition: string, account: string, path: string, name: string): string {
   return `arn:${partition}:iam::${account}:role${path}${name}`;
 }
+
+/** The seed name a `go.klusters.dev/seed-role-name` value names: an ARN's last path segment, or a bare name. */
+export function seedNameOf(annotation: string): string {
+  const afterRole = annotation.includes(':role/')
+    ? annotation.slice(annotation.indexOf(':role/') + 6)
+    : annotation;
+  return afterRole.slice(afterRole.lastIndexOf('/') + 1);
+}

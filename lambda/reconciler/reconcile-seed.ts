@@ -1,4 +1,4 @@
-import { derivedRoleIndex } from '../domain/iam-names';
+import { derivedRoleIndex, seedNameOf } from '../domain/iam-names';
 import type { ExistingRole, Plan, SeedSpec, ServiceAccountState } from '../domain/plan-types';
 import { plan } from '../domain/planner';
 import { DEFAULT_TRUST_POLICY_QUOTA } from '../domain/policy-size';
@@ -204,7 +204,7 @@ async function readServiceAccounts(
         const seedRole = sa.annotations[SEED_ROLE_ANNOTATION];
         if (seedRole === undefined || sa.deletionTimestamp !== undefined) continue;
         const mine = seedRole === seed.arn || seedRole === seed.name;
-        const named = seedRole.slice(seedRole.lastIndexOf('/') + 1);
+        const named = seedNameOf(seedRole);
         const unknown = !mine && !options.otherSeeds.includes(named);
         if (!mine && !(unknown && options.reportUnknownSeeds)) continue;
         out.push({

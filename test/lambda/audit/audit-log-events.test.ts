@@ -1,10 +1,7 @@
 import { gzipSync } from 'node:zlib';
 import fc from 'fast-check';
-import {
-  clusterOfLogGroup,
-  normalizeAuditLogs,
-  seedNameOf,
-} from '../../../lambda/audit/audit-log-events';
+import { clusterOfLogGroup, normalizeAuditLogs } from '../../../lambda/audit/audit-log-events';
+import { seedNameOf } from '../../../lambda/domain/iam-names';
 
 function payload(
   messages: unknown[],
