@@ -6,8 +6,10 @@ import type { Construct } from 'constructs';
 import { BackupBucket } from './backup-bucket';
 import { BucketAccessPolicy } from './bucket-access-policy';
 import { ClusterOidcProvider } from './cluster-oidc-provider';
+import { dumpRoleName, dumpServiceAccountName, dumpSubPrefix } from './config/database-dump-config';
 import { alphanumeric, clustersOfSeed } from './config/project-config';
 import type { ProjectConfig, SeedConfig } from './config/project-config';
+import { DatabaseDumpRole } from './database-dump-role';
 import { DerivedRoleBoundary } from './derived-role-boundary';
 import { DerivedRoleCleanup } from './derived-role-cleanup';
 import { Reconciler } from './reconciler';
@@ -37,6 +39,8 @@ export class KubestashIrsaStack extends Stack {
   readonly reconcilerRole: ReconcilerRole;
   readonly cleanup: DerivedRoleCleanup;
   readonly reconciler: Reconciler;
+  /** One per `databaseDumps` entry of the config. */
+  readonly databaseDumps: readonly DatabaseDumpRole[];
 
   /** Console parameter groups, in the order the console shows them. */
   private readonly parameterGroups = new Map<string, LabelledParameter[]>();
@@ -117,6 +121,34 @@ export class KubestashIrsaStack extends Stack {
     });
     // On stack deletion the reconciler goes first, so it cannot re-create roles the cleanup removes.
     this.reconciler.function.node.addDependency(this.cleanup.resource);
+
+    this.databaseDumps = config.databaseDumps.map((dump) => {
+      const clusterName = dump.cluster ?? config.clusters[0].name;
+      const role = new DatabaseDumpRole(this, `Dump${alphanumeric(dump.name)}`, {
+        roleName: dumpRoleName(config.stackName, dump),
+        provider: providerOf(clusterName),
+        namespace: dump.namespace,
+        serviceAccount: dumpServiceAccountName(dump),
+        backupBucket: this.backupBucket,
+        subPrefix: dumpSubPrefix(dump),
+        secretArn: dump.secretArn,
+        secretKmsKeyArn: dump.secretKmsKeyArn,
+        permissionsBoundary:
+          config.permissionsBoundaryArn === undefined
+            ? undefined
+            : iam.ManagedPolicy.fromManagedPolicyArn(
+                this,
+                `Dump${alphanumeric(dump.name)}Boundary`,
+                config.permissionsBoundaryArn,
+              ),
+      });
+      this.output(
+        `DumpRoleArn${alphanumeric(dump.name)}`,
+        role.role.roleArn,
+        `Role of the database dump ${dump.name} (${dump.namespace}/${dumpServiceAccountName(dump)})`,
+      );
+      return role;
+    });
 
     this.output(
       'BucketName',

@@ -6,7 +6,16 @@ import {
   ROLE_PATH_PATTERN,
   maxSeedNameLength,
 } from '../../lambda/domain/iam-names';
+import {
+  ADDON_CATALOG,
+  addonForTarget,
+  addonNamed,
+  defaultApiGroup,
+  taskProblems,
+} from '../../k8s/kubestash/addon-catalog';
+import { databaseDumpSchema, dumpRoleName } from './database-dump-config';
 import { kubernetesConfigSchema } from './kubernetes-config';
+import type { KubernetesConfig } from './kubernetes-config';
 
 /**
  * The one configuration that both the CDK app and the cdk8s app read, so that
@@ -214,6 +223,7 @@ export const projectConfigSchema = z
       )
       .optional(),
     kubernetes: kubernetesConfigSchema.prefault({}),
+    databaseDumps: z.array(databaseDumpSchema).default([]),
   })
   .superRefine((config, ctx) => {
     const clusterNames = config.clusters.map((c) => c.name);
@@ -308,6 +318,8 @@ export const projectConfigSchema = z
       'list each namespace once',
       ctx,
     );
+    checkKubernetes(config, ctx);
+    checkDatabaseDumps(config, ctx);
   });
 
 /** The configuration as written (defaults optional). */
@@ -329,6 +341,141 @@ export function clustersOfSeed(config: ProjectConfig, seed: SeedConfig): Cluster
   return names === undefined
     ? config.clusters
     : config.clusters.filter((c) => names.includes(c.name));
+}
+
+function checkKubernetes(config: ProjectConfig, ctx: z.RefinementCtx): void {
+  const k = config.kubernetes;
+  const clusterNames = config.clusters.map((c) => c.name);
+  if (k.cluster !== undefined && !clusterNames.includes(k.cluster)) {
+    ctx.addIssue({
+      code: 'custom',
+      path: ['kubernetes', 'cluster'],
+      message: `no cluster is named "${k.cluster}"; use one of ${clusterNames.join(', ')}`,
+    });
+  }
+  if (k.seed !== undefined && !config.seeds.some((s) => s.name === k.seed)) {
+    ctx.addIssue({
+      code: 'custom',
+      path: ['kubernetes', 'seed'],
+      message: `no seed is named "${k.seed}"; use one of ${config.seeds.map((s) => s.name).join(', ')}`,
+    });
+  }
+  k.backups.forEach((backup, i) => {
+    const path = ['kubernetes', 'backups', i];
+    if (!config.allowedNamespaces.includes(backup.namespace)) {
+      ctx.addIssue({
+        code: 'custom',
+        path: [...path, 'namespace'],
+        message: `the reconciler grants roles only in allowedNamespaces (${config.allowedNamespaces.join(', ')}); add "${backup.namespace}" there or move the backup`,
+      });
+    }
+    checkAddonTask(backup, 'backup', path, ctx);
+  });
+  reportDuplicates(
+    k.backups.map((b) => `${b.namespace}/${b.name}`),
+    ['kubernetes', 'backups'],
+    'backup names must be unique within a namespace',
+    ctx,
+  );
+  k.restores.forEach((restore, i) => {
+    const path = ['kubernetes', 'restores', i];
+    const backup = k.backups.find(
+      (b) => b.name === restore.from && b.namespace === restore.namespace,
+    );
+    if (backup === undefined) {
+      ctx.addIssue({
+        code: 'custom',
+        path: [...path, 'from'],
+        message: `no backup "${restore.from}" in namespace ${restore.namespace}; name one of kubernetes.backups (${k.backups.map((b) => `${b.namespace}/${b.name}`).join(', ') || 'none configured'})`,
+      });
+      return;
+    }
+    checkAddonTask(
+      { ...restore, target: backup.target, addon: backup.addon },
+      'restore',
+      path,
+      ctx,
+    );
+  });
+  reportDuplicates(
+    k.restores.map((r) => `${r.namespace}/${r.name}`),
+    ['kubernetes', 'restores'],
+    'restore names must be unique within a namespace',
+    ctx,
+  );
+}
+
+/** Task and parameter names are checked against the addon catalog, so a typo fails at synth time. */
+function checkAddonTask(
+  item: Pick<KubernetesConfig['backups'][number], 'target' | 'addon' | 'task' | 'params'>,
+  direction: 'backup' | 'restore',
+  path: (string | number)[],
+  ctx: z.RefinementCtx,
+): void {
+  const addon =
+    item.addon === undefined
+      ? addonForTarget(item.target.apiGroup ?? defaultApiGroup(item.target.kind), item.target.kind)
+      : addonNamed(item.addon);
+  if (addon === undefined) {
+    ctx.addIssue({
+      code: 'custom',
+      path: item.addon === undefined ? [...path, 'target', 'kind'] : [...path, 'addon'],
+      message:
+        item.addon === undefined
+          ? `no known addon backs up kind ${item.target.kind}; use one of ${ADDON_CATALOG.flatMap((a) => a.targetKinds).join(', ')}, or name the addon`
+          : `unknown addon "${item.addon}"; use one of ${ADDON_CATALOG.map((a) => a.name).join(', ')}`,
+    });
+    return;
+  }
+  for (const problem of taskProblems(addon, direction, item.task, item.params)) {
+    ctx.addIssue({
+      code: 'custom',
+      path: [...path, ...problem.field.split('.')],
+      message: problem.message,
+    });
+  }
+}
+
+function checkDatabaseDumps(config: ProjectConfig, ctx: z.RefinementCtx): void {
+  const clusterNames = config.clusters.map((c) => c.name);
+  config.databaseDumps.forEach((dump, i) => {
+    const path = ['databaseDumps', i];
+    if (dump.cluster !== undefined && !clusterNames.includes(dump.cluster)) {
+      ctx.addIssue({
+        code: 'custom',
+        path: [...path, 'cluster'],
+        message: `no cluster is named "${dump.cluster}"; use one of ${clusterNames.join(', ')}`,
+      });
+    }
+    if (dump.cluster === undefined && clusterNames.length > 1) {
+      ctx.addIssue({
+        code: 'custom',
+        path: [...path, 'cluster'],
+        message: `several clusters are configured: say which one runs this dump (${clusterNames.join(', ')})`,
+      });
+    }
+    const roleName = dumpRoleName(config.stackName, dump);
+    if (roleName.length > MAX_ROLE_NAME_LENGTH) {
+      ctx.addIssue({
+        code: 'custom',
+        path: [...path, 'roleName'],
+        message: `the role name "${roleName}" is longer than IAM's ${MAX_ROLE_NAME_LENGTH} characters; set roleName explicitly`,
+      });
+    }
+    if (config.seeds.some((s) => s.name === roleName)) {
+      ctx.addIssue({
+        code: 'custom',
+        path: [...path, 'roleName'],
+        message: `"${roleName}" is already a seed role; give the dump its own roleName`,
+      });
+    }
+  });
+  reportDuplicates(
+    config.databaseDumps.map((d) => d.name),
+    ['databaseDumps'],
+    'database dump names must be unique',
+    ctx,
+  );
 }
 
 function reportDuplicates(

@@ -145,6 +145,7 @@ describe('KubestashIrsaStack', () => {
         'AccessPolicyArnKubestashRole',
         'BucketName',
         'DerivedRolePathKubestashRole',
+        'DumpRoleArnappdb',
         'EventBusName',
         'OidcProviderArnprodcluster',
         'PermissionsBoundaryArnKubestashRole',
@@ -182,6 +183,9 @@ describe('KubestashIrsaStack', () => {
         'AWS::IAM::OIDCProvider',
         'AWS::IAM::Policy',
         'AWS::IAM::Policy',
+        // The database dump's role and its inline policy.
+        'AWS::IAM::Policy',
+        'AWS::IAM::Role',
         'AWS::IAM::Role',
         'AWS::IAM::Role',
         'AWS::IAM::Role',

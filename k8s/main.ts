@@ -1,0 +1,61 @@
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { App } from 'cdk8s';
+import { ConfigError } from '../lib/config/config-error';
+import { loadConfigFromCdkJson } from '../lib/config/load-config';
+import { buildManifests } from './kubestash-irsa-manifests';
+
+/**
+ * The cdk8s app: `cdk8s synth` (or `npm run synth:k8s`) runs this. It reads
+ * the same configuration as the CDK app and writes one file per chart to
+ * dist/, numbered in apply order, plus dist/helm/kubestash-values.yaml.
+ */
+function main(): void {
+  const projectDir = path.resolve(__dirname, '..');
+  const config = loadConfigFromCdkJson(projectDir);
+  const app = new App();
+  const outdir = path.resolve(app.outdir);
+  // A chart the config no longer asks for must not linger in dist/ and be applied again.
+  if (fs.existsSync(outdir)) {
+    for (const file of fs.readdirSync(outdir)) {
+      if (file.endsWith('.k8s.yaml')) fs.rmSync(path.join(outdir, file));
+    }
+  }
+  const manifests = buildManifests(app, { config });
+  app.synth();
+
+  const helmDir = path.join(outdir, 'helm');
+  fs.mkdirSync(helmDir, { recursive: true });
+  const valuesFile = path.join(helmDir, 'kubestash-values.yaml');
+  fs.writeFileSync(valuesFile, manifests.operatorHelmValues);
+
+  const { context } = manifests;
+  const lines = [
+    `Kubernetes manifests for cluster ${context.cluster.name} (seed ${context.seed.name}) in ${path.relative(process.cwd(), outdir) || '.'}/:`,
+    ...fs
+      .readdirSync(outdir)
+      .filter((f) => f.endsWith('.k8s.yaml'))
+      .sort()
+      .map((f) => `  ${f}  (${countObjects(path.join(outdir, f))} objects)`),
+    `  helm/kubestash-values.yaml  (operator ServiceAccount annotation: ${context.seedRoleArn})`,
+    `Apply after cdk deploy: kubectl apply -f ${path.relative(process.cwd(), outdir) || '.'}/`,
+  ];
+  console.log(lines.join('\n'));
+}
+
+function countObjects(file: string): number {
+  return fs
+    .readFileSync(file, 'utf8')
+    .split(/^---$/m)
+    .filter((doc) => doc.trim() !== '').length;
+}
+
+try {
+  main();
+} catch (e) {
+  if (e instanceof ConfigError) {
+    console.error(e.message);
+    process.exit(1);
+  }
+  throw e;
+}

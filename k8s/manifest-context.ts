@@ -1,0 +1,84 @@
+import { ConfigError } from '../lib/config/config-error';
+import { clustersOfSeed } from '../lib/config/project-config';
+import type { ClusterConfig, ProjectConfig, SeedConfig } from '../lib/config/project-config';
+import { roleArn } from '../lambda/domain/iam-names';
+
+/**
+ * What the manifests need to know that the config implies: the cluster they
+ * are for, the seed the KubeStash operator carries and its ARN, and where in
+ * the bucket this cluster's repositories live. All of it is known before
+ * `cdk deploy`, because the stack names these resources from the same config.
+ */
+export interface ManifestContext {
+  readonly config: ProjectConfig;
+  readonly cluster: ClusterConfig;
+  readonly seed: SeedConfig;
+  readonly seedRoleArn: string;
+  readonly partition: string;
+  /** Namespace of the BackupStorage (and, by default, the retention policy and encryption secret). */
+  readonly storageNamespace: string;
+  /** The BackupStorage prefix: the bucket prefix and this cluster's folder under it. */
+  readonly storagePrefix: string;
+  readonly s3Endpoint: string;
+}
+
+export function resolveManifestContext(config: ProjectConfig): ManifestContext {
+  const cluster = pickCluster(config);
+  const seed = pickSeed(config, cluster);
+  const partition = partitionOf(config.region);
+  const subPrefix = config.kubernetes.storage.subPrefix ?? cluster.name.toLowerCase();
+  return {
+    config,
+    cluster,
+    seed,
+    partition,
+    seedRoleArn: roleArn(partition, config.account, '/', seed.name),
+    storageNamespace: config.kubernetes.storage.namespace ?? config.allowedNamespaces[0],
+    storagePrefix: [config.bucket.prefix, subPrefix].filter((p) => p !== '').join('/'),
+    s3Endpoint: `https://s3.${config.region}.${config.region.startsWith('cn-') ? 'amazonaws.com.cn' : 'amazonaws.com'}`,
+  };
+}
+
+function pickCluster(config: ProjectConfig): ClusterConfig {
+  const wanted = config.kubernetes.cluster;
+  if (wanted === undefined) {
+    if (config.clusters.length === 1) return config.clusters[0];
+    throw new ConfigError([
+      `config.kubernetes.cluster: got nothing, and ${config.clusters.length} clusters are configured; set it to the cluster these manifests are for (${config.clusters.map((c) => c.name).join(', ')}), in cdk.json (or the file KUBESTASH_IRSA_CONFIG_FILE names); synthesize once per cluster`,
+    ]);
+  }
+  const found = config.clusters.find((c) => c.name === wanted);
+  // project-config has already refused unknown names; this keeps the types honest.
+  if (found === undefined)
+    throw new ConfigError([`config.kubernetes.cluster: got "${wanted}": no such cluster`]);
+  return found;
+}
+
+function pickSeed(config: ProjectConfig, cluster: ClusterConfig): SeedConfig {
+  const serving = config.seeds.filter((s) =>
+    clustersOfSeed(config, s).some((c) => c.name === cluster.name),
+  );
+  const wanted = config.kubernetes.seed;
+  if (wanted !== undefined) {
+    const found = serving.find((s) => s.name === wanted);
+    if (found === undefined) {
+      throw new ConfigError([
+        `config.kubernetes.seed: got "${wanted}": it does not serve cluster ${cluster.name}; add the cluster to its clusters or choose one of ${serving.map((s) => s.name).join(', ') || 'no seed (none serves this cluster)'}`,
+      ]);
+    }
+    return found;
+  }
+  if (serving.length === 1) return serving[0];
+  throw new ConfigError([
+    serving.length === 0
+      ? `config.kubernetes.cluster: got "${cluster.name}": no seed serves cluster ${cluster.name}; add it to a seed's clusters`
+      : `config.kubernetes.seed: got nothing, and ${serving.length} seeds serve cluster ${cluster.name}; the KubeStash operator has one ServiceAccount, so choose one of ${serving.map((s) => s.name).join(', ')}`,
+  ]);
+}
+
+/** The AWS partition of a region, for ARNs written before deploy. */
+export function partitionOf(region: string): string {
+  if (region.startsWith('cn-')) return 'aws-cn';
+  if (region.startsWith('us-gov-')) return 'aws-us-gov';
+  return 'aws';
+}
