@@ -111,6 +111,10 @@ function report(deps: ReconcileHandlerDeps, seed: string, r: ReconcileResult): v
   emit('ServiceAccountsGranted', MetricUnit.Count, r.plan.assignments.length);
   emit('Refusals', MetricUnit.Count, r.plan.refusals.length);
   emit('IamWrites', MetricUnit.Count, r.created + r.updated + r.deleted);
+  if (r.roleQuotaExceeded !== undefined) {
+    deps.logger.error('IAM roles quota reached', { seed, iam: r.roleQuotaExceeded });
+    emit('RoleQuotaExceeded', MetricUnit.Count, 1);
+  }
 }
 
 // Created once per module: warm invocations reuse clients, tokens and connections.

@@ -1,11 +1,17 @@
 import { derivedRoleIndex, seedNameOf } from '../domain/iam-names';
-import type { ExistingRole, Plan, SeedSpec, ServiceAccountState } from '../domain/plan-types';
+import type {
+  ExistingRole,
+  Plan,
+  Refusal,
+  SeedSpec,
+  ServiceAccountState,
+} from '../domain/plan-types';
 import { plan } from '../domain/planner';
 import { DEFAULT_TRUST_POLICY_QUOTA } from '../domain/policy-size';
 import { parseTrustPolicy } from '../domain/trust-policy';
 import { ROLE_ARN_ANNOTATION, SEED_ROLE_ANNOTATION } from '../ports/annotations';
 import type { IamPort } from '../ports/iam-port';
-import { TrustPolicyQuotaExceededError } from '../ports/iam-port';
+import { RoleQuotaExceededError, TrustPolicyQuotaExceededError } from '../ports/iam-port';
 import type { KubernetesPort } from '../ports/kubernetes-port';
 import { KubernetesConflictError, KubernetesNotFoundError } from '../ports/kubernetes-port';
 import { seedTagSettings } from './reconciler-settings';
@@ -35,6 +41,27 @@ export interface ReconcileResult {
   readonly derivedRoles: number;
   readonly roleCreationLimit: number;
   readonly warnings: readonly string[];
+  /**
+   * IAM's message when it refused CreateRole because the account holds its
+   * maximum number of roles; the ServiceAccounts that needed a new role are
+   * refused with a {@link ROLE_QUOTA_EXCEEDED_REASON} Event.
+   */
+  readonly roleQuotaExceeded?: string;
+}
+
+/**
+ * The Event reason for a ServiceAccount left without a role because the AWS
+ * account's roles quota, not the seed's creation limit, stopped a new derived
+ * role. The planner knows only the seed's limit, so it cannot tell the two apart.
+ */
+export const ROLE_QUOTA_EXCEEDED_REASON = 'RoleQuotaExceeded';
+
+/** What IAM taught an earlier attempt of this pass by refusing a write. */
+interface Learned {
+  /** The trust-policy size IAM named when it refused a document as too large. */
+  readonly trustPolicyQuota?: number;
+  /** IAM refused CreateRole: the account holds as many roles as its quota allows. */
+  readonly roleQuota?: RoleQuotaExceededError;
 }
 
 interface ListedServiceAccount extends ServiceAccountState {
@@ -48,19 +75,32 @@ interface ListedServiceAccount extends ServiceAccountState {
  * users what was refused. Running it twice changes nothing the second time.
  *
  * If IAM refuses a document for its size although the account summary
- * promised more, the pass starts over with the quota IAM named.
+ * promised more, the pass starts over with the quota IAM named. If IAM
+ * refuses to create a role because the account is full, the pass starts over
+ * creating no role: what fits the existing roles is still granted, the rest is
+ * refused with an Event, and a later pass creates the roles once there is room.
  */
 export async function reconcileSeed(
   deps: ReconcileDeps,
   seedEnv: SeedEnv,
   options: ReconcileOptions,
-  quotaOverride?: number,
+): Promise<ReconcileResult> {
+  return reconcilePass(deps, seedEnv, options, {});
+}
+
+async function reconcilePass(
+  deps: ReconcileDeps,
+  seedEnv: SeedEnv,
+  options: ReconcileOptions,
+  learned: Learned,
 ): Promise<ReconcileResult> {
   const seedRole = await deps.iam.getSeedRole(seedEnv.name);
   const settings = seedTagSettings(seedRole);
   const quota =
-    quotaOverride ?? (await deps.iam.getTrustPolicySizeQuota()) ?? DEFAULT_TRUST_POLICY_QUOTA;
-  const spec: SeedSpec = {
+    learned.trustPolicyQuota ??
+    (await deps.iam.getTrustPolicySizeQuota()) ??
+    DEFAULT_TRUST_POLICY_QUOTA;
+  const seed: SeedSpec = {
     name: seedEnv.name,
     arn: seedRole.arn,
     path: settings.derivedRolePath,
@@ -69,14 +109,19 @@ export async function reconcileSeed(
     roleCreationLimit: settings.roleCreationLimit,
   };
 
-  const roles = await readDerivedRoles(deps.iam, spec);
+  const roles = await readDerivedRoles(deps.iam, seed);
+  // A full account admits no new role this pass: planning with the roles that
+  // exist as the limit fills them and refuses the rest, instead of failing the
+  // whole pass (and every pass after it) on the first CreateRole.
+  const quotaBound = learned.roleQuota !== undefined && roles.length < settings.roleCreationLimit;
+  const spec: SeedSpec = quotaBound ? { ...seed, roleCreationLimit: roles.length } : seed;
   const serviceAccounts = await readServiceAccounts(
     deps,
     spec,
     settings.allowedNamespaces,
     options,
   );
-  const result = plan({
+  const planned = plan({
     seeds: [spec],
     allowedNamespaces: settings.allowedNamespaces,
     quota,
@@ -86,23 +131,44 @@ export async function reconcileSeed(
     serviceAccounts,
   });
 
+  let repaired: string[];
   try {
-    await applyIamWrites(deps.iam, result, seedRole.description, {
+    await applyIamWrites(deps.iam, planned, seedRole.description, {
       maxSessionDurationSeconds: seedRole.maxSessionDurationSeconds,
       permissionsBoundaryArn: seedRole.permissionsBoundaryArn,
       policyArns: seedRole.attachedPolicyArns,
       seedName: seedEnv.name,
     });
+    repaired = await completeRolesToAnnotate(deps.iam, planned, seedRole.attachedPolicyArns);
   } catch (error) {
     if (
       error instanceof TrustPolicyQuotaExceededError &&
       error.quota !== undefined &&
       error.quota < quota
     ) {
-      return reconcileSeed(deps, seedEnv, options, error.quota);
+      return reconcilePass(deps, seedEnv, options, { ...learned, trustPolicyQuota: error.quota });
+    }
+    // Roles created before the refusal are in IAM now: the next attempt reads
+    // them back, grants what they hold, and creates nothing more.
+    if (error instanceof RoleQuotaExceededError && learned.roleQuota === undefined) {
+      return reconcilePass(deps, seedEnv, options, { ...learned, roleQuota: error });
     }
     throw error;
   }
+
+  const roleQuota = quotaBound ? learned.roleQuota : undefined;
+  // Only the cap this pass imposed explains these; past the seed's own limit its message stands.
+  const heldByQuota = (r: Refusal): boolean =>
+    roleQuota !== undefined && r.reason === 'DerivedRoleLimitReached';
+  const result: Plan =
+    roleQuota === undefined
+      ? planned
+      : {
+          ...planned,
+          refusals: planned.refusals.map((r) =>
+            heldByQuota(r) ? { ...r, message: roleQuotaMessage(seedEnv.name, roleQuota) } : r,
+          ),
+        };
 
   const byKey = new Map(
     serviceAccounts.map((sa) => [`${sa.cluster}/${sa.namespace}/${sa.name}`, sa]),
@@ -140,7 +206,7 @@ export async function reconcileSeed(
           name: r.name,
           uid: sa.uid,
         },
-        reason: r.reason,
+        reason: heldByQuota(r) ? ROLE_QUOTA_EXCEEDED_REASON : r.reason,
         message: r.message,
         type: 'Warning',
       });
@@ -151,17 +217,40 @@ export async function reconcileSeed(
   }
 
   const derivedRoles = roles.length + result.creates.length - result.deletes.length;
+  const waiting = result.refusals.filter(heldByQuota).length;
   return {
     plan: result,
     created: result.creates.length,
-    updated: result.updates.length,
+    // A role that only had its policies re-attached was written too.
+    updated: result.updates.length + repaired.length,
     deleted: result.deletes.length,
     annotated,
     events,
     derivedRoles,
     roleCreationLimit: settings.roleCreationLimit,
-    warnings: settings.warnings,
+    warnings: [
+      ...settings.warnings,
+      ...repaired.map(
+        (name) =>
+          `${name} lacked some of the seed's policies (a run stopped between CreateRole and AttachRolePolicy); attached them before annotating`,
+      ),
+      ...(roleQuota === undefined
+        ? []
+        : [
+            `IAM refused to create a derived role (${roleQuota.message}); created none this pass and refused ${waiting} ServiceAccount(s) with ${ROLE_QUOTA_EXCEEDED_REASON}: raise the IAM quota "Roles per account" (Service Quotas, L-FE177D64) or delete roles the account no longer uses`,
+          ]),
+    ],
+    ...(roleQuota === undefined ? {} : { roleQuotaExceeded: roleQuota.message }),
   };
+}
+
+/**
+ * The Event text for a ServiceAccount the account's roles quota left waiting.
+ * It must not change from pass to pass (no counts, no times): the Event's name
+ * is derived from it, so the same refusal is recorded once, not once per pass.
+ */
+function roleQuotaMessage(seed: string, error: RoleQuotaExceededError): string {
+  return `IAM refused to create another derived role of seed ${seed}: the AWS account holds as many IAM roles as its quota allows (${error.message}). Raise the quota "Roles per account" (Service Quotas, IAM, L-FE177D64) or delete IAM roles the account no longer uses; the next pass grants this ServiceAccount once a role can be created. The Job stays suspended until then`;
 }
 
 async function readDerivedRoles(iam: IamPort, seed: SeedSpec): Promise<ExistingRole[]> {
@@ -219,6 +308,33 @@ async function readServiceAccounts(
     }
   }
   return out;
+}
+
+/**
+ * A ServiceAccount may only be pointed at a role that carries the seed's
+ * policies. Created and re-trusted roles have just been checked; any other
+ * role about to gain an annotation may be one a run left between CreateRole
+ * and AttachRolePolicy: its trust was already complete, so the plan sees
+ * nothing to do, and without this its ServiceAccounts would get a role that
+ * may do nothing. Returns the roles that needed policies attached.
+ */
+async function completeRolesToAnnotate(
+  iam: IamPort,
+  result: Plan,
+  policyArns: readonly string[],
+): Promise<string[]> {
+  const checked = new Set([
+    ...result.creates.map((c) => c.roleName),
+    ...result.updates.filter((u) => u.trustPolicy !== undefined).map((u) => u.roleName),
+  ]);
+  const toCheck = new Set(
+    result.assignments.filter((a) => a.annotate && !checked.has(a.roleName)).map((a) => a.roleName),
+  );
+  const repaired: string[] = [];
+  for (const name of toCheck) {
+    if ((await iam.ensurePoliciesAttached(name, policyArns)).length > 0) repaired.push(name);
+  }
+  return repaired;
 }
 
 interface CloneOf {

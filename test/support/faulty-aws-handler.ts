@@ -20,6 +20,12 @@ export interface FaultOptions {
   readonly trustPolicyQuota?: number;
   /** Answer every n-th request with a throttling error (HTTP 400 `Throttling`). */
   readonly throttleEvery?: number;
+  /**
+   * Enforce the account's roles quota, which moto does not: a CreateRole when
+   * moto already holds this many roles (seed roles included) gets real IAM's
+   * answer, HTTP 409 `LimitExceeded: Cannot exceed quota for RolesPerAccount: N`.
+   */
+  readonly rolesPerAccountQuota?: number;
 }
 
 /**
@@ -75,6 +81,21 @@ export class FaultyAwsHandler extends NodeHttpHandler {
         ),
       };
     }
+    const rolesQuota = this.options.rolesPerAccountQuota;
+    if (
+      rolesQuota !== undefined &&
+      action === 'CreateRole' &&
+      (await countRoles(request)) >= rolesQuota
+    ) {
+      this.actions.push(`${action}:limit-exceeded`);
+      return {
+        response: errorResponse(
+          409,
+          'LimitExceeded',
+          `Cannot exceed quota for RolesPerAccount: ${rolesQuota}`,
+        ),
+      };
+    }
     this.actions.push(action);
     const result = await super.handle(request, options);
     const crash = this.crashAt;
@@ -87,6 +108,40 @@ export class FaultyAwsHandler extends NodeHttpHandler {
     }
     return result;
   }
+}
+
+/**
+ * How many roles moto holds, asked out of band (moto checks no signatures; the
+ * caller's Authorization header is passed on so moto picks the same account).
+ */
+async function countRoles(request: HttpRequest): Promise<number> {
+  const port = request.port === undefined ? '' : `:${request.port}`;
+  const endpoint = `${request.protocol}//${request.hostname}${port}/`;
+  const authorization = Object.entries(request.headers).find(
+    ([name]) => name.toLowerCase() === 'authorization',
+  )?.[1];
+  let count = 0;
+  let marker: string | undefined;
+  do {
+    const body = new URLSearchParams({ Action: 'ListRoles', Version: '2010-05-08' });
+    body.set('MaxItems', '1000');
+    if (marker !== undefined) body.set('Marker', marker);
+    const response = await fetch(endpoint, {
+      method: 'POST',
+      headers: {
+        'content-type': 'application/x-www-form-urlencoded',
+        ...(authorization === undefined ? {} : { authorization }),
+      },
+      body,
+    });
+    const xml = await response.text();
+    if (!response.ok) throw new Error(`moto ListRoles failed: ${response.status} ${xml}`);
+    count += (xml.match(/<RoleName>/g) ?? []).length;
+    marker = /<IsTruncated>true<\/IsTruncated>/.test(xml)
+      ? /<Marker>([^<]*)<\/Marker>/.exec(xml)?.[1]
+      : undefined;
+  } while (marker !== undefined);
+  return count;
 }
 
 function errorResponse(statusCode: number, code: string, message: string): HttpResponse {

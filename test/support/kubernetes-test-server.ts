@@ -134,8 +134,13 @@ export interface RecordedRequest {
   readonly body: unknown;
   /** Undefined for paths that are not resource requests. */
   readonly access?: RequestAccess;
-  /** The status answered; 0 when the connection was reset instead. */
+  /** The status answered; 0 when the connection was reset instead (see `replyDropped`). */
   status: number;
+  /**
+   * Set by {@link KubernetesTestServer.crashAfter}: the request took effect
+   * (`status` is what it was applied with) but its answer was never sent.
+   */
+  replyDropped?: boolean;
 }
 
 export type Fault =
@@ -154,6 +159,13 @@ export interface FailNextOptions {
   readonly count?: number;
   /** Only requests this accepts get the fault, e.g. `(r) => r.query.continue !== undefined`. */
   readonly when?: (request: RecordedRequest) => boolean;
+}
+
+export interface CrashAfterOptions {
+  /** Only requests this accepts count, e.g. `(r) => r.method === 'PATCH'`. */
+  readonly when?: (request: RecordedRequest) => boolean;
+  /** Matching requests that succeed first, untouched; 0 by default. */
+  readonly skip?: number;
 }
 
 export interface ServiceAccountSeed {
@@ -227,6 +239,7 @@ export class KubernetesTestServer {
   private readonly serviceAccounts = new Map<string, Json>();
   private readonly jobs = new Map<string, Json>();
   private readonly faults: { fault: Fault; when?: (request: RecordedRequest) => boolean }[] = [];
+  private crash?: { readonly when?: (request: RecordedRequest) => boolean; remaining: number };
   private readonly timers = new Set<NodeJS.Timeout>();
 
   constructor(private readonly options: KubernetesTestServerOptions = {}) {
@@ -282,6 +295,7 @@ export class KubernetesTestServer {
     this.events.length = 0;
     this.issuedTokens.length = 0;
     this.faults.length = 0;
+    this.crash = undefined;
     this.serviceAccounts.clear();
     this.jobs.clear();
     this.acceptToken = this.options.acceptToken;
@@ -297,6 +311,19 @@ export class KubernetesTestServer {
     for (let i = 0; i < (options.count ?? 1); i++) {
       this.faults.push({ fault, ...(options.when === undefined ? {} : { when: options.when }) });
     }
+  }
+
+  /**
+   * Stands for the client dying right after a call reached the API server:
+   * the next successful request that `when` accepts (after `skip` of them) is
+   * applied as usual, then its connection is reset instead of answered. Unlike
+   * `failNext`, the write happens; the caller only never learns of it.
+   */
+  crashAfter(options: CrashAfterOptions = {}): void {
+    this.crash = {
+      ...(options.when === undefined ? {} : { when: options.when }),
+      remaining: options.skip ?? 0,
+    };
   }
 
   addServiceAccount(seed: ServiceAccountSeed): Json {
@@ -429,6 +456,20 @@ export class KubernetesTestServer {
 
     const reply = this.answer(recorded);
     recorded.status = reply.status;
+    const crash = this.crash;
+    if (
+      crash !== undefined &&
+      reply.status < 300 &&
+      (crash.when === undefined || crash.when(recorded))
+    ) {
+      if (crash.remaining === 0) {
+        this.crash = undefined;
+        recorded.replyDropped = true;
+        req.socket.destroy();
+        return;
+      }
+      crash.remaining -= 1;
+    }
     this.send(res, reply);
   }
 
