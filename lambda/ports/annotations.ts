@@ -21,3 +21,18 @@ export const KUBESTASH_MANAGED_BY = 'kubestash.com';
 
 /** `source.component` / `reportingComponent` of the Events the reconciler records. */
 export const RECONCILER_COMPONENT = 'kubestash-irsa-reconciler';
+
+/**
+ * On a Job, written by the job gate and then the reconciler: where the Job
+ * stands. `held` (created suspended by the gate), `released` (unsuspended by
+ * the reconciler once its ServiceAccount had a role), `stuck` (still held past
+ * the configured time; the reason annotation and the Job's Events say why).
+ * The reconciler only ever unsuspends Jobs the gate marked `held`: a Job
+ * someone else suspended stays theirs.
+ */
+export const GATE_ANNOTATION = 'kubestash-irsa.io/gate';
+export const GATE_REASON_ANNOTATION = 'kubestash-irsa.io/gate-reason';
+export type GateState = 'held' | 'released' | 'stuck';
+
+/** The init container the gate injects; its name marks a Job already gated. */
+export const ACCESS_CHECK_CONTAINER = 'kubestash-irsa-access-check';

@@ -1,0 +1,60 @@
+import type { AccessCheckTarget } from './access-check-container';
+
+/** What the gate needs to know, from the environment the stack sets. */
+export interface GateSettings {
+  readonly allowedNamespaces: readonly string[];
+  /** Managed buckets and the prefix to probe in each (ending in `/`). */
+  readonly buckets: readonly AccessCheckTarget[];
+  /** The seeds serving each cluster, for the hint event. */
+  readonly clusterSeeds: Readonly<Record<string, readonly string[]>>;
+  readonly accessCheckImage: string;
+  readonly accessCheckAttempts: number;
+  readonly accessCheckDelaySeconds: number;
+}
+
+/**
+ * Reads the settings; a malformed value is a deployment error and fails the
+ * cold start loudly rather than gating Jobs with a half-read configuration.
+ * Formats: ALLOWED_NAMESPACES "a b", BUCKETS "bucket=prefix/ ...",
+ * CLUSTER_SEEDS "cluster=seedA,seedB;cluster2=seedC".
+ */
+export function readGateSettings(env: Readonly<Record<string, string | undefined>>): GateSettings {
+  const get = (name: string): string => {
+    const value = env[name];
+    if (value === undefined || value === '') {
+      throw new Error(`environment variable ${name} is not set; redeploy the stack, which sets it`);
+    }
+    return value;
+  };
+  const words = (value: string) => value.split(/[\s,]+/).filter((w) => w !== '');
+  const buckets = words(get('BUCKETS')).map((entry) => {
+    const at = entry.indexOf('=');
+    if (at <= 0) throw new Error(`BUCKETS: "${entry}" is not bucket=prefix/`);
+    return { bucket: entry.slice(0, at), prefix: entry.slice(at + 1) };
+  });
+  const clusterSeeds: Record<string, string[]> = {};
+  for (const entry of get('CLUSTER_SEEDS')
+    .split(';')
+    .filter((e) => e !== '')) {
+    const [cluster, seeds] = entry.split('=');
+    if (cluster === undefined || seeds === undefined || cluster === '') {
+      throw new Error(`CLUSTER_SEEDS: "${entry}" is not cluster=seed,seed`);
+    }
+    clusterSeeds[cluster] = words(seeds);
+  }
+  const positive = (name: string, max: number): number => {
+    const n = Number(get(name));
+    if (!Number.isInteger(n) || n < 1 || n > max) {
+      throw new Error(`${name}: "${get(name)}" is not a whole number from 1 to ${max}`);
+    }
+    return n;
+  };
+  return {
+    allowedNamespaces: words(get('ALLOWED_NAMESPACES')),
+    buckets,
+    clusterSeeds,
+    accessCheckImage: get('ACCESS_CHECK_IMAGE'),
+    accessCheckAttempts: positive('ACCESS_CHECK_ATTEMPTS', 100),
+    accessCheckDelaySeconds: positive('ACCESS_CHECK_DELAY_SECONDS', 300),
+  };
+}

@@ -1,0 +1,154 @@
+import { EventBridgeClient } from '@aws-sdk/client-eventbridge';
+import { Logger } from '@aws-lambda-powertools/logger';
+import { MetricUnit, Metrics } from '@aws-lambda-powertools/metrics';
+import type { APIGatewayProxyStructuredResultV2, LambdaFunctionURLEvent } from 'aws-lambda';
+import { EventBridgePublisher } from '../adapters/eventbridge/event-bridge-publisher';
+import { DetailType, EVENT_SOURCE } from '../events/reconcile-event';
+import { admissionResponse, admissionReview } from '../gate/admission-review';
+import { gateJob } from '../gate/gate-job';
+import type { GatedJob } from '../gate/gate-job';
+import { readGateSettings } from '../gate/gate-settings';
+import type { GateSettings } from '../gate/gate-settings';
+import type { EventPublisherPort } from '../ports/event-publisher-port';
+import { requiredEnv } from './required-env';
+
+/** What a Function URL handler returns when it sets the status and headers itself. */
+export type GateReply = APIGatewayProxyStructuredResultV2;
+
+/** Kubernetes sends small reviews; anything this large is not one. */
+const MAX_BODY_BYTES = 1024 * 1024;
+/** The hint is a courtesy: the API server is waiting, and the resync catches up anyway. */
+const HINT_TIMEOUT_MS = 400;
+
+export interface JobGateDeps {
+  readonly settings: GateSettings;
+  readonly publisher: EventPublisherPort;
+  readonly logger: Logger;
+  readonly metrics: Metrics;
+}
+
+/**
+ * Builds the Function URL handler that serves the mutating admission webhook.
+ * It never denies: a Job it does not gate passes unchanged, and the only
+ * errors are 400/405 for requests that are not AdmissionReviews. Its one side
+ * effect, a `Job Gated` hint on the bus so the reconciler runs at once, is
+ * skipped on dry-run and may fail without affecting the answer.
+ */
+export function createJobGateHandler(deps: JobGateDeps) {
+  return async (event: LambdaFunctionURLEvent): Promise<GateReply> => {
+    if (event.requestContext.http.method !== 'POST') {
+      return reply(405, { message: 'the job gate answers POSTed AdmissionReviews only' });
+    }
+    const raw = event.body ?? '';
+    const body = event.isBase64Encoded ? Buffer.from(raw, 'base64').toString('utf8') : raw;
+    if (Buffer.byteLength(body) > MAX_BODY_BYTES) {
+      return reply(400, { message: 'request body too large for an AdmissionReview' });
+    }
+    let json: unknown;
+    try {
+      json = JSON.parse(body);
+    } catch {
+      deps.metrics.addMetric('MalformedReviews', MetricUnit.Count, 1);
+      return reply(400, { message: 'request body is not JSON' });
+    }
+    const review = admissionReview.safeParse(json);
+    if (!review.success) {
+      deps.metrics.addMetric('MalformedReviews', MetricUnit.Count, 1);
+      return reply(400, {
+        message: `not an admission.k8s.io/v1 AdmissionReview: ${review.error.issues
+          .slice(0, 3)
+          .map((i) => `${i.path.join('.')}: ${i.message}`)
+          .join('; ')}`,
+      });
+    }
+
+    const decision = gateJob(review.data, deps.settings);
+    const cluster = clusterOf(event.rawPath);
+    if (!decision.gated) {
+      deps.logger.debug('passed', { uid: review.data.request.uid, reason: decision.reason });
+      deps.metrics.addMetric('JobsPassed', MetricUnit.Count, 1);
+      return reply(200, admissionResponse(review.data.request.uid, []));
+    }
+    deps.logger.info('gated', { uid: review.data.request.uid, cluster, ...decision.job });
+    deps.metrics.addMetric('JobsGated', MetricUnit.Count, 1);
+    if (review.data.request.dryRun !== true) await hint(deps, cluster, decision.job);
+    return reply(200, admissionResponse(review.data.request.uid, decision.patch));
+  };
+}
+
+/** The webhook URL ends in `/clusters/<name>`, so one gate serves every cluster. */
+export function clusterOf(path: string): string | undefined {
+  const match = /^\/clusters\/([A-Za-z0-9][A-Za-z0-9_-]*)\/?$/.exec(path);
+  return match?.[1];
+}
+
+async function hint(deps: JobGateDeps, cluster: string | undefined, job: GatedJob): Promise<void> {
+  const seeds = cluster === undefined ? undefined : deps.settings.clusterSeeds[cluster];
+  if (cluster === undefined || seeds === undefined || job.name === '') {
+    deps.logger.warn('no hint sent: the reconciler picks the Job up at its next resync', {
+      cluster: cluster ?? 'none in the webhook URL path',
+      job: job.name,
+    });
+    return;
+  }
+  const entries = seeds.map((seed) => ({
+    Source: EVENT_SOURCE,
+    DetailType: DetailType.jobGated,
+    Detail: JSON.stringify({
+      seed,
+      cluster,
+      namespace: job.namespace,
+      job: job.name,
+      serviceAccount: job.serviceAccount,
+    }),
+  }));
+  let timer: NodeJS.Timeout | undefined;
+  try {
+    await Promise.race([
+      deps.publisher.publish(entries),
+      new Promise((_, reject) => {
+        timer = setTimeout(
+          () => reject(new Error(`no answer in ${HINT_TIMEOUT_MS} ms`)),
+          HINT_TIMEOUT_MS,
+        );
+      }),
+    ]);
+  } catch (error) {
+    deps.metrics.addMetric('HintsFailed', MetricUnit.Count, 1);
+    deps.logger.warn('hint not sent: the reconciler picks the Job up at its next resync', {
+      error: (error as Error).message,
+    });
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
+function reply(statusCode: number, body: unknown): GateReply {
+  return {
+    statusCode,
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify(body),
+  };
+}
+
+// Created once per module, so warm invocations reuse the client and its connections.
+const logger = new Logger({ serviceName: 'kubestash-irsa-job-gate' });
+const metrics = new Metrics({ namespace: 'KubestashIrsa', serviceName: 'job-gate' });
+let built: ReturnType<typeof createJobGateHandler> | undefined;
+
+export const handler = async (event: LambdaFunctionURLEvent): Promise<GateReply> => {
+  built ??= createJobGateHandler({
+    settings: readGateSettings(process.env),
+    publisher: new EventBridgePublisher(new EventBridgeClient({ maxAttempts: 2 }), {
+      eventBusName: requiredEnv('EVENT_BUS_NAME'),
+      maxRetries: 1,
+    }),
+    logger,
+    metrics,
+  });
+  try {
+    return await built(event);
+  } finally {
+    metrics.publishStoredMetrics();
+  }
+};

@@ -1,0 +1,173 @@
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { admissionReview } from '../../../lambda/gate/admission-review';
+import type { AdmissionReview } from '../../../lambda/gate/admission-review';
+import { gateJob } from '../../../lambda/gate/gate-job';
+import { SETTINGS } from '../../support/gate-fixtures';
+import { applyJsonPatch } from '../../support/json-patch';
+
+const FIXTURE = path.join(__dirname, '../../fixtures/admission/kubestash-backup-job.json');
+
+type Json = Record<string, unknown>;
+
+function fixture(change: (review: Json & { request: Json & { object: Json } }) => void = () => {}) {
+  const review = JSON.parse(fs.readFileSync(FIXTURE, 'utf8')) as Json & {
+    request: Json & { object: Json };
+  };
+  change(review);
+  return admissionReview.parse(review);
+}
+
+function job(review: AdmissionReview): Json {
+  return review.request.object as Json;
+}
+
+describe('gateJob', () => {
+  test('a KubeStash backup Job is held: suspended, annotated, access check first in line', () => {
+    const review = fixture();
+    const decision = gateJob(review, SETTINGS);
+    if (!decision.gated) throw new Error(decision.reason);
+    const patched = applyJsonPatch(job(review), decision.patch) as {
+      metadata: { annotations: Record<string, string> };
+      spec: {
+        suspend: boolean;
+        template: {
+          spec: {
+            initContainers: {
+              name: string;
+              image: string;
+              env: { name: string; value: string }[];
+            }[];
+            containers: { name: string }[];
+          };
+        };
+      };
+    };
+    expect(patched.spec.suspend).toBe(true);
+    expect(patched.metadata.annotations).toEqual({
+      'go.klusters.dev/bucket-names': 'kubestash-backups-111122223333',
+      'kubestash-irsa.io/gate': 'held',
+      'kubestash-irsa.io/gate-reason':
+        'created suspended until ServiceAccount sample-backup-daemon-demo-session-1778072138 has an IAM role; the kubestash-irsa reconciler releases it',
+    });
+    const [check] = patched.spec.template.spec.initContainers;
+    expect(check.name).toBe('kubestash-irsa-access-check');
+    expect(check.image).toBe('amazon/aws-cli:2.27.50');
+    expect(Object.fromEntries(check.env.map((e) => [e.name, e.value]))).toMatchObject({
+      TARGETS:
+        'kubestash-backups-111122223333=ace/production/backups/.kubestash-irsa-access-check/',
+      UNMANAGED_BUCKETS: '',
+      ATTEMPTS: '12',
+      DELAY_SECONDS: '5',
+    });
+    // The backup container itself is untouched.
+    expect(patched.spec.template.spec.containers).toEqual(
+      (job(review).spec as { template: { spec: { containers: unknown } } }).template.spec
+        .containers,
+    );
+    expect(decision.job).toEqual({
+      namespace: 'demo',
+      name: 'sample-backup-daemon-demo-session-1778072138',
+      serviceAccount: 'sample-backup-daemon-demo-session-1778072138',
+    });
+  });
+
+  test('existing init containers stay, after the access check; a Job without annotations gets them', () => {
+    const review = fixture((r) => {
+      const object = r.request.object as {
+        metadata: Json;
+        spec: { template: { spec: Json } };
+      };
+      delete object.metadata.annotations;
+      object.spec.template.spec.initContainers = [{ name: 'prepare', image: 'busybox:1.37' }];
+    });
+    const decision = gateJob(review, SETTINGS);
+    if (!decision.gated) throw new Error(decision.reason);
+    const patched = applyJsonPatch(job(review), decision.patch) as {
+      metadata: { annotations: Record<string, string> };
+      spec: { template: { spec: { initContainers: { name: string }[] } } };
+    };
+    expect(patched.spec.template.spec.initContainers.map((c) => c.name)).toEqual([
+      'kubestash-irsa-access-check',
+      'prepare',
+    ]);
+    expect(Object.keys(patched.metadata.annotations).sort()).toEqual([
+      'kubestash-irsa.io/gate',
+      'kubestash-irsa.io/gate-reason',
+    ]);
+  });
+
+  test('buckets the stack does not manage are named in the check, not probed', () => {
+    const review = fixture((r) => {
+      (r.request.object.metadata as { annotations: Json }).annotations = {
+        'go.klusters.dev/bucket-names': 'kubestash-backups-111122223333, someone-elses-bucket',
+      };
+    });
+    const decision = gateJob(review, SETTINGS);
+    if (!decision.gated) throw new Error(decision.reason);
+    const [container] = decision.patch.find((p) => p.path.includes('initContainers'))?.value as {
+      env: { name: string; value: string }[];
+    }[];
+    const env = Object.fromEntries(container.env.map((e) => [e.name, e.value]));
+    expect(env.UNMANAGED_BUCKETS).toBe('someone-elses-bucket');
+    expect(env.TARGETS).toContain('kubestash-backups-111122223333=');
+  });
+
+  test('dry-run gets the same patch (the webhook declares sideEffects NoneOnDryRun)', () => {
+    const real = gateJob(fixture(), SETTINGS);
+    const dry = gateJob(
+      fixture((r) => (r.request.dryRun = true)),
+      SETTINGS,
+    );
+    expect(dry).toEqual(real);
+  });
+
+  test.each<[string, (r: Json & { request: Json & { object: Json } }) => void, RegExp]>([
+    [
+      'a Job without the KubeStash label',
+      (r) => delete (r.request.object.metadata as Json).labels,
+      /label/,
+    ],
+    [
+      'a Job labelled by someone else',
+      (r) =>
+        ((r.request.object.metadata as Json).labels = { 'app.kubernetes.io/managed-by': 'Helm' }),
+      /label/,
+    ],
+    ['an UPDATE', (r) => (r.request.operation = 'UPDATE'), /UPDATE, not CREATE/],
+    ['a DELETE', (r) => (r.request.operation = 'DELETE'), /DELETE, not CREATE/],
+    [
+      'a CronJob',
+      (r) => (r.request.kind = { group: 'batch', version: 'v1', kind: 'CronJob' }),
+      /not a Job/,
+    ],
+    ['a Pod', (r) => (r.request.kind = { group: '', version: 'v1', kind: 'Pod' }), /not a Job/],
+    [
+      'a Job in a namespace the reconciler may not serve',
+      (r) => (r.request.namespace = 'kube-system'),
+      /not an allowed namespace/,
+    ],
+    [
+      'a Job its creator already suspended',
+      (r) => ((r.request.object.spec as Json).suspend = true),
+      /already suspended/,
+    ],
+    [
+      'a Job already gated (reinvocation)',
+      (r) =>
+        ((r.request.object.spec as { template: { spec: Json } }).template.spec.initContainers = [
+          { name: 'kubestash-irsa-access-check' },
+        ]),
+      /already gated/,
+    ],
+    [
+      'a Job object without a pod template',
+      (r) => (r.request.object.spec = {}),
+      /not a Job the gate can read/,
+    ],
+  ])('%s passes unchanged', (_, change, reason) => {
+    const decision = gateJob(fixture(change), SETTINGS);
+    expect(decision.gated).toBe(false);
+    if (!decision.gated) expect(decision.reason).toMatch(reason);
+  });
+});
