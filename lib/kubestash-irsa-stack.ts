@@ -12,6 +12,7 @@ import type { ProjectConfig, SeedConfig } from './config/project-config';
 import { DatabaseDumpRole } from './database-dump-role';
 import { DerivedRoleBoundary } from './derived-role-boundary';
 import { DerivedRoleCleanup } from './derived-role-cleanup';
+import { JobGate } from './job-gate';
 import { Reconciler } from './reconciler';
 import { ReconcilerRole } from './reconciler-role';
 import { SeedRole } from './seed-role';
@@ -39,6 +40,8 @@ export class KubestashIrsaStack extends Stack {
   readonly reconcilerRole: ReconcilerRole;
   readonly cleanup: DerivedRoleCleanup;
   readonly reconciler: Reconciler;
+  /** Undefined when `jobGate.enabled` is false. */
+  readonly jobGate?: JobGate;
   /** One per `databaseDumps` entry of the config. */
   readonly databaseDumps: readonly DatabaseDumpRole[];
 
@@ -121,6 +124,39 @@ export class KubestashIrsaStack extends Stack {
     });
     // On stack deletion the reconciler goes first, so it cannot re-create roles the cleanup removes.
     this.reconciler.function.node.addDependency(this.cleanup.resource);
+
+    if (config.jobGate.enabled) {
+      const gate = config.jobGate;
+      this.jobGate = new JobGate(this, 'JobGate', {
+        eventBus: this.reconciler.queue.eventBus,
+        allowedNamespaces: Fn.join(' ', allowedNamespaces.valueAsList),
+        buckets: [
+          {
+            bucket: this.backupBucket.bucket.bucketName,
+            prefix: this.backupBucket.accessCheckPrefix,
+          },
+        ],
+        clusterSeeds: Object.fromEntries(
+          config.clusters
+            .map((c) => [
+              c.name,
+              config.seeds
+                .filter((s) => clustersOfSeed(config, s).some((x) => x.name === c.name))
+                .map((s) => s.name),
+            ])
+            .filter(([, seeds]) => seeds.length > 0),
+        ),
+        accessCheckImage: gate.accessCheckImage,
+        accessCheckAttempts: gate.accessCheckAttempts,
+        accessCheckDelay: Duration.seconds(gate.accessCheckDelaySeconds),
+        reservedConcurrency: gate.reservedConcurrency,
+      });
+      this.output(
+        'JobGateUrl',
+        this.jobGate.url.url,
+        'Job gate URL: cdk8s synth reads it from cdk deploy --outputs-file for the MutatingWebhookConfiguration',
+      );
+    }
 
     this.databaseDumps = config.databaseDumps.map((dump) => {
       const clusterName = dump.cluster ?? config.clusters[0].name;

@@ -14,6 +14,7 @@ import {
   taskProblems,
 } from '../../k8s/kubestash/addon-catalog';
 import { databaseDumpSchema, dumpRoleName } from './database-dump-config';
+import { jobGateSchema } from './job-gate-config';
 import { kubernetesConfigSchema } from './kubernetes-config';
 import type { KubernetesConfig } from './kubernetes-config';
 
@@ -224,6 +225,7 @@ export const projectConfigSchema = z
       .optional(),
     kubernetes: kubernetesConfigSchema.prefault({}),
     databaseDumps: z.array(databaseDumpSchema).default([]),
+    jobGate: jobGateSchema.prefault({}),
   })
   .superRefine((config, ctx) => {
     const clusterNames = config.clusters.map((c) => c.name);

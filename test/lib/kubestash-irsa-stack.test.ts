@@ -147,6 +147,7 @@ describe('KubestashIrsaStack', () => {
         'DerivedRolePathKubestashRole',
         'DumpRoleArnappdb',
         'EventBusName',
+        'JobGateUrl',
         'OidcProviderArnprodcluster',
         'PermissionsBoundaryArnKubestashRole',
         'ReconcilerRoleArn',
@@ -196,6 +197,14 @@ describe('KubestashIrsaStack', () => {
         'AWS::S3::Bucket',
         'AWS::S3::BucketPolicy',
         'AWS::S3::BucketPolicy',
+        // The job gate: its function, role, policy, log group, URL and the URL's two invoke permissions.
+        'AWS::Lambda::Function',
+        'AWS::IAM::Role',
+        'AWS::IAM::Policy',
+        'AWS::Logs::LogGroup',
+        'AWS::Lambda::Url',
+        'AWS::Lambda::Permission',
+        'AWS::Lambda::Permission',
       ].sort(),
     );
   });

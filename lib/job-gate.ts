@@ -1,0 +1,92 @@
+import { Duration } from 'aws-cdk-lib';
+import type * as events from 'aws-cdk-lib/aws-events';
+import * as lambda from 'aws-cdk-lib/aws-lambda';
+import type { NodejsFunction } from 'aws-cdk-lib/aws-lambda-nodejs';
+import { Construct } from 'constructs';
+import { projectFunction } from './lambda-bundle';
+
+export interface JobGateBucket {
+  readonly bucket: string;
+  /** Where the access check probes, ending in `/` (the backup prefix's access-check folder). */
+  readonly prefix: string;
+}
+
+export interface JobGateProps {
+  /** Where the gate sends its `Job Gated` hint. */
+  readonly eventBus: events.IEventBus;
+  /** Space- or comma-separated; may be a token (the stack's parameter). */
+  readonly allowedNamespaces: string;
+  readonly buckets: readonly JobGateBucket[];
+  /** The seeds serving each cluster. */
+  readonly clusterSeeds: Readonly<Record<string, readonly string[]>>;
+  /** @default 'amazon/aws-cli:2.27.50' */
+  readonly accessCheckImage?: string;
+  /** @default 12 */
+  readonly accessCheckAttempts?: number;
+  /** @default Duration.seconds(5) */
+  readonly accessCheckDelay?: Duration;
+  /**
+   * Caps concurrent executions: the URL is public, so this bounds what
+   * anyone can make it cost.
+   * @default 10
+   */
+  readonly reservedConcurrency?: number;
+}
+
+/**
+ * The job gate: a mutating admission webhook served by a Lambda Function URL.
+ * The EKS API server calls it for every KubeStash Job it creates; the gate
+ * answers with a patch that holds the Job until the reconciler releases it.
+ *
+ * The URL takes no IAM auth (the API server cannot sign requests). That is
+ * safe because the gate only computes a patch from the request: it reads and
+ * writes nothing in AWS or Kubernetes, its one side effect is a hint on the
+ * bus, and reserved concurrency bounds its cost.
+ */
+export class JobGate extends Construct {
+  readonly function: NodejsFunction;
+  readonly url: lambda.FunctionUrl;
+
+  constructor(scope: Construct, id: string, props: JobGateProps) {
+    super(scope, id);
+    if (props.buckets.length === 0)
+      throw new Error('JobGate: give the bucket(s) to check access to');
+    const clusters = Object.entries(props.clusterSeeds);
+    if (clusters.length === 0 || clusters.some(([, seeds]) => seeds.length === 0)) {
+      throw new Error('JobGate: every cluster needs at least one seed to hint');
+    }
+    const attempts = props.accessCheckAttempts ?? 12;
+    const delay = (props.accessCheckDelay ?? Duration.seconds(5)).toMilliseconds() / 1000;
+    if (!Number.isInteger(attempts) || attempts < 1 || attempts > 100) {
+      throw new Error(
+        `JobGate: accessCheckAttempts ${attempts} is not a whole number from 1 to 100`,
+      );
+    }
+    if (!Number.isInteger(delay) || delay < 1 || delay > 300) {
+      throw new Error(`JobGate: accessCheckDelay ${delay}s is not whole seconds from 1 to 300`);
+    }
+
+    this.function = projectFunction(this, 'Function', {
+      handlerFile: 'job-gate',
+      description:
+        'kubestash-irsa job gate: holds KubeStash Jobs until their ServiceAccount has a role',
+      memorySize: 256,
+      // The API server waits at most timeoutSeconds (≤ 30); the gate answers in milliseconds.
+      timeout: Duration.seconds(5),
+      reservedConcurrentExecutions: props.reservedConcurrency ?? 10,
+      environment: {
+        EVENT_BUS_NAME: props.eventBus.eventBusName,
+        ALLOWED_NAMESPACES: props.allowedNamespaces,
+        BUCKETS: props.buckets.map((b) => `${b.bucket}=${b.prefix}`).join(' '),
+        CLUSTER_SEEDS: clusters
+          .map(([cluster, seeds]) => `${cluster}=${seeds.join(',')}`)
+          .join(';'),
+        ACCESS_CHECK_IMAGE: props.accessCheckImage ?? 'amazon/aws-cli:2.27.50',
+        ACCESS_CHECK_ATTEMPTS: String(attempts),
+        ACCESS_CHECK_DELAY_SECONDS: String(delay),
+      },
+    });
+    props.eventBus.grantPutEventsTo(this.function);
+    this.url = this.function.addFunctionUrl({ authType: lambda.FunctionUrlAuthType.NONE });
+  }
+}
