@@ -4,6 +4,7 @@ import { App } from 'cdk8s';
 import { ConfigError } from '../lib/config/config-error';
 import { loadConfigFromCdkJson } from '../lib/config/load-config';
 import { buildManifests } from './kubestash-irsa-manifests';
+import { DEFAULT_OUTPUTS_FILE, OUTPUTS_FILE_ENV, StackOutputs } from './stack-outputs';
 
 /**
  * The cdk8s app: `cdk8s synth` (or `npm run synth:k8s`) runs this. It reads
@@ -21,7 +22,15 @@ function main(): void {
       if (file.endsWith('.k8s.yaml')) fs.rmSync(path.join(outdir, file));
     }
   }
-  const manifests = buildManifests(app, { config });
+  // Written by `cdk deploy --outputs-file outputs.json`; absent before the first deploy.
+  const outputsFile = path.resolve(
+    projectDir,
+    process.env[OUTPUTS_FILE_ENV] ?? DEFAULT_OUTPUTS_FILE,
+  );
+  const outputs = fs.existsSync(outputsFile)
+    ? StackOutputs.load(outputsFile, config.stackName)
+    : undefined;
+  const manifests = buildManifests(app, { config, outputs });
   app.synth();
 
   const helmDir = path.join(outdir, 'helm');
@@ -36,8 +45,12 @@ function main(): void {
       .readdirSync(outdir)
       .filter((f) => f.endsWith('.k8s.yaml'))
       .sort()
-      .map((f) => `  ${f}  (${countObjects(path.join(outdir, f))} objects)`),
+      .map((f) => {
+        const n = countObjects(path.join(outdir, f));
+        return `  ${f}  (${n} ${n === 1 ? 'object' : 'objects'})`;
+      }),
     `  helm/kubestash-values.yaml  (operator ServiceAccount annotation: ${context.seedRoleArn})`,
+    ...manifests.skipped.map((s) => `  not written: ${s}`),
     `Apply after cdk deploy: kubectl apply -f ${path.relative(process.cwd(), outdir) || '.'}/`,
   ];
   console.log(lines.join('\n'));
