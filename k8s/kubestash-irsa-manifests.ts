@@ -6,12 +6,14 @@ import { roleArn } from '../lambda/domain/iam-names';
 import { BackupsChart } from './charts/backups-chart';
 import { DatabaseDumpChart } from './charts/database-dump-chart';
 import { DemoWorkloadChart } from './charts/demo-workload-chart';
+import { JobGateChart } from './charts/job-gate-chart';
 import { KubestashStorageChart } from './charts/kubestash-storage-chart';
 import { NamespacesChart } from './charts/namespaces-chart';
 import { ReconcilerRbacChart } from './charts/reconciler-rbac-chart';
 import { resolveManifestContext } from './manifest-context';
 import type { ManifestContext } from './manifest-context';
 import { operatorHelmValues } from './operator-helm-values';
+import type { StackOutputs } from './stack-outputs';
 
 /** Labels on every object, so `kubectl get -l app.kubernetes.io/part-of=kubestash-irsa` finds them all. */
 export const PART_OF_LABELS = { 'app.kubernetes.io/part-of': 'kubestash-irsa' };
@@ -22,6 +24,12 @@ export interface ManifestsOptions {
   readonly env?: Readonly<Record<string, string | undefined>>;
   /** Told about choices that weaken the defaults. @default console.warn */
   readonly warn?: (message: string) => void;
+  /**
+   * The deployed stack's outputs (`cdk deploy --outputs-file`). Without them
+   * the job gate chart is left out, and `skipped` says so: it cannot be
+   * applied before the stack exists anyway.
+   */
+  readonly outputs?: StackOutputs;
 }
 
 export interface Manifests {
@@ -30,6 +38,8 @@ export interface Manifests {
   readonly charts: readonly Chart[];
   /** Helm values that annotate the KubeStash operator's ServiceAccount. */
   readonly operatorHelmValues: string;
+  /** Charts left out, and why. */
+  readonly skipped: readonly string[];
 }
 
 /**
@@ -104,9 +114,30 @@ export function buildManifests(app: App, options: ManifestsOptions): Manifests {
     );
   }
 
+  const skipped: string[] = [];
+  if (config.jobGate.enabled) {
+    if (options.outputs === undefined) {
+      skipped.push(
+        'job-gate: its URL exists only once the stack is deployed; run `npx cdk deploy --outputs-file outputs.json`, then synthesize again',
+      );
+    } else {
+      add(
+        new JobGateChart(app, 'job-gate', {
+          labels,
+          gateUrl: options.outputs.require('JobGateUrl', 'the job gate webhook URL'),
+          cluster: context.cluster.name,
+          namespaces: config.allowedNamespaces,
+          failurePolicy: config.jobGate.failurePolicy,
+          timeoutSeconds: config.jobGate.timeoutSeconds,
+        }),
+      );
+    }
+  }
+
   return {
     context,
     charts,
+    skipped,
     operatorHelmValues: operatorHelmValues({
       seedRoleArn: context.seedRoleArn,
       namespace: context.seed.operator.namespace,
