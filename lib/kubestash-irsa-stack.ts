@@ -121,6 +121,13 @@ export class KubestashIrsaStack extends Stack {
       clusterNames: config.clusters.map((c) => c.name),
       auditLogClusters: config.clusters.filter((c) => c.auditLogs).map((c) => c.name),
       kubernetesGroup: config.kubernetes.reconcilerGroup,
+      gate: config.jobGate.enabled
+        ? {
+            stuckAfter: Duration.minutes(config.jobGate.stuckAfterMinutes),
+            proofAttempts: config.jobGate.proveAccess ? config.jobGate.proofAttempts : 0,
+            proofDelay: Duration.seconds(config.jobGate.proofDelaySeconds),
+          }
+        : undefined,
     });
     // On stack deletion the reconciler goes first, so it cannot re-create roles the cleanup removes.
     this.reconciler.function.node.addDependency(this.cleanup.resource);

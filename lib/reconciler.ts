@@ -47,6 +47,22 @@ export interface ReconcilerProps {
    * @default none
    */
   readonly auditLogClusters?: readonly string[];
+
+  /**
+   * Release the Jobs a job gate holds. Undefined when the stack has no gate.
+   */
+  readonly gate?: ReconcilerGateProps;
+}
+
+export interface ReconcilerGateProps {
+  /** A Job held this long is marked stuck, with the reason on it. */
+  readonly stuckAfter: Duration;
+  /**
+   * AssumeRoleWithWebIdentity attempts with the ServiceAccount's own token
+   * before a Job is released; 0 releases as soon as the trust policy is written.
+   */
+  readonly proofAttempts: number;
+  readonly proofDelay: Duration;
 }
 
 /**
@@ -91,6 +107,13 @@ export class Reconciler extends Construct {
           (props.emptyRoleGracePeriod ?? Duration.hours(1)).toSeconds(),
         ),
         POWERTOOLS_METRICS_NAMESPACE: 'KubestashIrsa',
+        ...(props.gate === undefined
+          ? {}
+          : {
+              GATE_STUCK_AFTER_SECONDS: String(props.gate.stuckAfter.toSeconds()),
+              GATE_PROOF_ATTEMPTS: String(props.gate.proofAttempts),
+              GATE_PROOF_DELAY_MS: String(props.gate.proofDelay.toMilliseconds()),
+            }),
       },
     });
     this.function.addEventSource(

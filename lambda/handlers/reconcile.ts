@@ -1,16 +1,18 @@
 import { EKSClient } from '@aws-sdk/client-eks';
 import { IAMClient } from '@aws-sdk/client-iam';
+import { STSClient } from '@aws-sdk/client-sts';
 import { Logger } from '@aws-lambda-powertools/logger';
 import { MetricUnit, Metrics } from '@aws-lambda-powertools/metrics';
 import type { SQSBatchItemFailure, SQSBatchResponse, SQSEvent } from 'aws-lambda';
 import { IamAdapter } from '../adapters/iam/iam-adapter';
 import { EksClusterConnector } from '../adapters/kubernetes/eks-cluster-connector';
 import { eksKubernetesClient } from '../adapters/kubernetes/eks-kubernetes-client';
+import { StsWebIdentity } from '../adapters/sts/sts-web-identity';
 import { reconcileEventSchema } from '../events/reconcile-event';
 import type { KubernetesPort } from '../ports/kubernetes-port';
 import { reconcileSeed } from '../reconciler/reconcile-seed';
 import type { ReconcileOptions, ReconcileResult } from '../reconciler/reconcile-seed';
-import { readReconcilerEnv } from '../reconciler/reconciler-settings';
+import { gateReleaseOptions, readReconcilerEnv } from '../reconciler/reconciler-settings';
 import type { ReconcilerEnv, SeedEnv } from '../reconciler/reconciler-settings';
 import { requiredEnv } from './required-env';
 
@@ -56,6 +58,7 @@ export function createReconcileHandler(deps: ReconcileHandlerDeps) {
           emptyRoleGracePeriodSeconds: deps.env.EMPTY_ROLE_GRACE_SECONDS,
           otherSeeds: names.filter((n) => n !== seed.name),
           reportUnknownSeeds: seed.name === names[0],
+          gate: gateReleaseOptions(deps.env),
         });
         done.add(seed.name);
         report(deps, seed.name, result);
@@ -92,6 +95,7 @@ function report(deps: ReconcileHandlerDeps, seed: string, r: ReconcileResult): v
     quota: r.plan.quota,
     notes: r.plan.notes,
     warnings: r.warnings,
+    ...(r.jobs === undefined ? {} : { jobs: r.jobs }),
   });
   for (const refusal of r.plan.refusals) {
     deps.logger.warn('refused', { seed, ...refusal });
@@ -111,6 +115,10 @@ function report(deps: ReconcileHandlerDeps, seed: string, r: ReconcileResult): v
   emit('ServiceAccountsGranted', MetricUnit.Count, r.plan.assignments.length);
   emit('Refusals', MetricUnit.Count, r.plan.refusals.length);
   emit('IamWrites', MetricUnit.Count, r.created + r.updated + r.deleted);
+  if (r.jobs !== undefined) {
+    emit('JobsReleased', MetricUnit.Count, r.jobs.released);
+    emit('JobsHeld', MetricUnit.Count, r.jobs.held);
+  }
   if (r.roleQuotaExceeded !== undefined) {
     deps.logger.error('IAM roles quota reached', { seed, iam: r.roleQuotaExceeded });
     emit('RoleQuotaExceeded', MetricUnit.Count, 1);
@@ -142,11 +150,13 @@ export const handler = async (event: SQSEvent): Promise<SQSBatchResponse> => {
       }
       return client;
     };
+    // AssumeRoleWithWebIdentity is authorized by the token alone: this client signs nothing that matters.
+    const webIdentity = new StsWebIdentity(new STSClient({ maxAttempts: 3 }));
     const iam = new IamAdapter(new IAMClient({ maxAttempts: 8, retryMode: 'adaptive' }));
     built = createReconcileHandler({
       env,
       reconcile: (seed, options) =>
-        reconcileSeed({ iam, kubernetes, now: () => new Date() }, seed, options),
+        reconcileSeed({ iam, kubernetes, webIdentity, now: () => new Date() }, seed, options),
       logger,
       metrics,
     });

@@ -96,12 +96,19 @@ export interface KubernetesPort {
   /** Jobs with `spec.suspend: true` that match the label selector, e.g. `app.kubernetes.io/managed-by=kubestash.com`. */
   listSuspendedJobs(namespace: string, labelSelector: string): Promise<JobRecord[]>;
 
-  /** Sets `spec.suspend`; same errors as patchServiceAccountAnnotations. */
+  /**
+   * Sets `spec.suspend`, and in the same write the given annotations (string
+   * sets, null removes), so a Job is never released without saying why.
+   * Same errors as patchServiceAccountAnnotations.
+   */
   setJobSuspended(
     namespace: string,
     name: string,
     suspend: boolean,
-    preconditions?: WritePreconditions,
+    options?: {
+      readonly annotations?: Readonly<Record<string, string | null>>;
+      readonly preconditions?: WritePreconditions;
+    },
   ): Promise<JobRecord>;
 
   /**

@@ -14,6 +14,9 @@ import type { IamPort } from '../ports/iam-port';
 import { RoleQuotaExceededError, TrustPolicyQuotaExceededError } from '../ports/iam-port';
 import type { KubernetesPort } from '../ports/kubernetes-port';
 import { KubernetesConflictError, KubernetesNotFoundError } from '../ports/kubernetes-port';
+import type { WebIdentityPort } from '../ports/web-identity-port';
+import { releaseGatedJobs } from './release-gated-jobs';
+import type { ReleaseOptions, ReleaseResult } from './release-gated-jobs';
 import { seedTagSettings } from './reconciler-settings';
 import type { SeedEnv } from './reconciler-settings';
 
@@ -21,6 +24,10 @@ export interface ReconcileDeps {
   readonly iam: IamPort;
   readonly kubernetes: (cluster: string) => KubernetesPort;
   readonly now: () => Date;
+  /** Proves access before a gated Job is released; without it Jobs are released unproven. */
+  readonly webIdentity?: WebIdentityPort;
+  /** @default setTimeout */
+  readonly sleep?: (ms: number) => Promise<void>;
 }
 
 export interface ReconcileOptions {
@@ -29,6 +36,8 @@ export interface ReconcileOptions {
   readonly otherSeeds: readonly string[];
   /** Report ServiceAccounts that name no configured seed (one seed does, so each is told once). */
   readonly reportUnknownSeeds: boolean;
+  /** Release the Jobs the job gate holds; undefined when the stack has no gate. */
+  readonly gate?: ReleaseOptions;
 }
 
 export interface ReconcileResult {
@@ -47,6 +56,8 @@ export interface ReconcileResult {
    * refused with a {@link ROLE_QUOTA_EXCEEDED_REASON} Event.
    */
   readonly roleQuotaExceeded?: string;
+  /** What became of the Jobs the gate holds (undefined without a gate). */
+  readonly jobs?: ReleaseResult;
 }
 
 /**
@@ -174,6 +185,12 @@ async function reconcilePass(
     serviceAccounts.map((sa) => [`${sa.cluster}/${sa.namespace}/${sa.name}`, sa]),
   );
   let annotated = 0;
+  // ServiceAccounts that carry their role ARN now: the ones whose Jobs may be released.
+  const granted = new Map(
+    result.assignments
+      .filter((x) => !x.annotate)
+      .map((x) => [`${x.cluster}/${x.namespace}/${x.name}`, x.roleArn]),
+  );
   for (const a of result.assignments.filter((x) => x.annotate)) {
     const sa = byKey.get(`${a.cluster}/${a.namespace}/${a.name}`);
     try {
@@ -186,6 +203,7 @@ async function reconcilePass(
           { uid: sa?.uid },
         );
       annotated++;
+      granted.set(`${a.cluster}/${a.namespace}/${a.name}`, a.roleArn);
     } catch (error) {
       // Deleted (or deleted and re-created) since it was read: the next pass sees the truth.
       if (!(error instanceof KubernetesNotFoundError || error instanceof KubernetesConflictError))
@@ -216,6 +234,35 @@ async function reconcilePass(
     }
   }
 
+  const jobs =
+    options.gate === undefined
+      ? undefined
+      : await releaseGatedJobs(
+          {
+            kubernetes: deps.kubernetes,
+            webIdentity: deps.webIdentity,
+            now: deps.now,
+            sleep: deps.sleep ?? ((ms) => new Promise((r) => setTimeout(r, ms))),
+          },
+          {
+            clusters: spec.clusters.map((c) => c.name),
+            namespaces: settings.allowedNamespaces,
+            granted,
+            refused: new Map(
+              result.refusals.map((r) => [
+                `${r.cluster}/${r.namespace}/${r.name}`,
+                {
+                  reason: heldByQuota(r) ? ROLE_QUOTA_EXCEEDED_REASON : r.reason,
+                  message: r.message,
+                },
+              ]),
+            ),
+            otherSeeds: options.otherSeeds,
+            reportOrphans: options.reportUnknownSeeds,
+          },
+          options.gate,
+        );
+
   const derivedRoles = roles.length + result.creates.length - result.deletes.length;
   const waiting = result.refusals.filter(heldByQuota).length;
   return {
@@ -241,6 +288,7 @@ async function reconcilePass(
           ]),
     ],
     ...(roleQuota === undefined ? {} : { roleQuotaExceeded: roleQuota.message }),
+    ...(jobs === undefined ? {} : { jobs }),
   };
 }
 

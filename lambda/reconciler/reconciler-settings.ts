@@ -5,6 +5,7 @@ import {
   ROLE_CREATION_LIMIT_TAG,
 } from '../ports/tag-keys';
 import type { SeedRoleRecord } from '../ports/iam-port';
+import type { ReleaseOptions } from './release-gated-jobs';
 
 /**
  * The reconciler's settings. What never changes after deploy comes from the
@@ -44,10 +45,28 @@ export const reconcilerEnvSchema = z.object({
     }),
   ),
   EMPTY_ROLE_GRACE_SECONDS: z._default(z.coerce.number().check(z.int(), z.minimum(0)), 3600),
+  /** Set when the stack has a job gate: the reconciler then releases the Jobs it holds. */
+  GATE_STUCK_AFTER_SECONDS: z.optional(z.coerce.number().check(z.int(), z.minimum(60))),
+  /** 0 releases without proof; otherwise AssumeRoleWithWebIdentity attempts per Job and pass. */
+  GATE_PROOF_ATTEMPTS: z.optional(z.coerce.number().check(z.int(), z.minimum(0), z.maximum(30))),
+  GATE_PROOF_DELAY_MS: z.optional(
+    z.coerce.number().check(z.int(), z.minimum(0), z.maximum(10_000)),
+  ),
 });
 
 export type SeedEnv = z.output<typeof seedEnvSchema>;
 export type ReconcilerEnv = z.output<typeof reconcilerEnvSchema>;
+
+/** How the reconciler releases gated Jobs, from its environment; undefined without a gate. */
+export function gateReleaseOptions(env: ReconcilerEnv): ReleaseOptions | undefined {
+  if (env.GATE_STUCK_AFTER_SECONDS === undefined) return undefined;
+  return {
+    stuckAfterSeconds: env.GATE_STUCK_AFTER_SECONDS,
+    ...(env.GATE_PROOF_ATTEMPTS === undefined || env.GATE_PROOF_ATTEMPTS === 0
+      ? {}
+      : { proof: { attempts: env.GATE_PROOF_ATTEMPTS, delayMs: env.GATE_PROOF_DELAY_MS ?? 3000 } }),
+  };
+}
 
 export function readReconcilerEnv(env: NodeJS.ProcessEnv): ReconcilerEnv {
   const parsed = reconcilerEnvSchema.safeParse(env);

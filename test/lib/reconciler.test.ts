@@ -68,4 +68,26 @@ describe('Reconciler', () => {
     });
     expect(withLogs.nag.violations).toEqual([]);
   });
+
+  test('releases gated Jobs: stuck time and proof settings come from jobGate', () => {
+    expect(reconcile.Properties.Environment.Variables).toMatchObject({
+      GATE_STUCK_AFTER_SECONDS: '1800',
+      GATE_PROOF_ATTEMPTS: '10',
+      GATE_PROOF_DELAY_MS: '3000',
+    });
+    const { template: off } = synthExampleStack((c) => (c.jobGate = { proveAccess: false }));
+    const [fn] = Object.values(
+      off.findResources('AWS::Lambda::Function', {
+        Properties: { Environment: { Variables: { RECONCILER_SEEDS: Match.anyValue() } } },
+      }),
+    );
+    expect(fn.Properties.Environment.Variables.GATE_PROOF_ATTEMPTS).toBe('0');
+    const { template: none } = synthExampleStack((c) => (c.jobGate = { enabled: false }));
+    const [bare] = Object.values(
+      none.findResources('AWS::Lambda::Function', {
+        Properties: { Environment: { Variables: { RECONCILER_SEEDS: Match.anyValue() } } },
+      }),
+    );
+    expect(bare.Properties.Environment.Variables.GATE_STUCK_AFTER_SECONDS).toBeUndefined();
+  });
 });

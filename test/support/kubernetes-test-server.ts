@@ -352,6 +352,10 @@ export class KubernetesTestServer {
     this.serviceAccounts.delete(key(namespace, name));
   }
 
+  deleteJob(namespace: string, name: string): void {
+    this.jobs.delete(key(namespace, name));
+  }
+
   addJob(seed: JobSeed): Json {
     const object: Json = {
       apiVersion: 'batch/v1',

@@ -249,9 +249,15 @@ export class KubernetesHttpClient implements KubernetesPort {
     namespace: string,
     name: string,
     suspend: boolean,
-    preconditions: WritePreconditions = {},
+    options: {
+      readonly annotations?: Readonly<Record<string, string | null>>;
+      readonly preconditions?: WritePreconditions;
+    } = {},
   ): Promise<JobRecord> {
-    const metadata = preconditionFields(preconditions);
+    const metadata: Record<string, unknown> = {
+      ...preconditionFields(options.preconditions ?? {}),
+      ...(options.annotations === undefined ? {} : { annotations: { ...options.annotations } }),
+    };
     const json = await this.request({
       target: batchTarget('patch', namespace, name),
       method: 'PATCH',

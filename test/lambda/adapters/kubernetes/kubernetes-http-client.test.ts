@@ -422,10 +422,13 @@ describe('Jobs', () => {
     }
   });
 
-  test('unsuspends with a merge patch on spec.suspend, guarded by uid', async () => {
+  test('unsuspends with one merge patch on spec.suspend and the gate annotation, guarded by uid', async () => {
     seedJobs();
     const { client } = setup();
-    const job = await client.setJobSuspended('demo', 'backup-1', false, { uid: 'job-1' });
+    const job = await client.setJobSuspended('demo', 'backup-1', false, {
+      preconditions: { uid: 'job-1' },
+      annotations: { 'kubestash-irsa.io/gate': 'released' },
+    });
     expect(job).toMatchObject({ name: 'backup-1', suspended: false });
     await client.setJobSuspended('demo', 'backup-2', true);
     const [first, second] = server.requests;
@@ -433,12 +436,19 @@ describe('Jobs', () => {
       method: 'PATCH',
       path: '/apis/batch/v1/namespaces/demo/jobs/backup-1',
       contentType: 'application/merge-patch+json',
-      body: { metadata: { uid: 'job-1' }, spec: { suspend: false } },
+      body: {
+        metadata: { uid: 'job-1', annotations: { 'kubestash-irsa.io/gate': 'released' } },
+        spec: { suspend: false },
+      },
     });
+    expect(
+      (server.job('demo', 'backup-1')?.metadata as { annotations: Record<string, string> })
+        .annotations['kubestash-irsa.io/gate'],
+    ).toBe('released');
     expect(second.body).toEqual({ spec: { suspend: true } });
 
     const error = await rejection(
-      client.setJobSuspended('demo', 'backup-3', false, { uid: 'job-1' }),
+      client.setJobSuspended('demo', 'backup-3', false, { preconditions: { uid: 'job-1' } }),
     );
     expect(error).toBeInstanceOf(KubernetesConflictError);
     expect(server.job('demo', 'backup-3')?.spec).toMatchObject({ suspend: true });

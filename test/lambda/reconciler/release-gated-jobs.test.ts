@@ -1,0 +1,330 @@
+import { IAMClient } from '@aws-sdk/client-iam';
+import { STSClient } from '@aws-sdk/client-sts';
+import { IamAdapter } from '../../../lambda/adapters/iam/iam-adapter';
+import { KubernetesHttpClient } from '../../../lambda/adapters/kubernetes/kubernetes-http-client';
+import { KUBERNETES_RBAC_RULES } from '../../../lambda/adapters/kubernetes/kubernetes-rbac-rules';
+import { StsWebIdentity } from '../../../lambda/adapters/sts/sts-web-identity';
+import { reconcileSeed } from '../../../lambda/reconciler/reconcile-seed';
+import type { ReconcileOptions } from '../../../lambda/reconciler/reconcile-seed';
+import type { SeedEnv } from '../../../lambda/reconciler/reconciler-settings';
+import type { WebIdentityOutcome, WebIdentityPort } from '../../../lambda/ports/web-identity-port';
+import { KubernetesTestServer } from '../../support/kubernetes-test-server';
+import { createSeedRole } from '../../support/moto-seed';
+import { MOTO_ACCOUNT, MOTO_CLIENT_CONFIG, startMotoServer } from '../../support/moto-server';
+import type { MotoServer } from '../../support/moto-server';
+
+/**
+ * The release half of the job gate, against a real moto_server (IAM, STS)
+ * and the Kubernetes test server (which enforces the reconciler's RBAC).
+ * moto's STS accepts any web-identity token for any role, so IAM's
+ * propagation delay is played by a wrapper that denies the first N calls
+ * exactly as IAM words it, then hands over to moto.
+ */
+const TOKEN = 'k8s-aws-v1.test-token';
+const ISSUER = 'oidc.eks.us-east-1.amazonaws.com/id/ABCDEF';
+const SEED_ARN = `arn:aws:iam::${MOTO_ACCOUNT}:role/KubestashRole`;
+const SEED: SeedEnv = {
+  name: 'KubestashRole',
+  conditionOperator: 'StringLike',
+  clusters: [
+    {
+      name: 'prod',
+      issuer: ISSUER,
+      providerArn: `arn:aws:iam::${MOTO_ACCOUNT}:oidc-provider/${ISSUER}`,
+    },
+  ],
+};
+const MANAGED = { 'app.kubernetes.io/managed-by': 'kubestash.com' };
+const HELD = { 'kubestash-irsa.io/gate': 'held' };
+// The test server stamps objects with the real clock, so the reconciler's clock starts there too.
+const NOW = new Date();
+
+let moto: MotoServer;
+let server: KubernetesTestServer;
+const clients: KubernetesHttpClient[] = [];
+
+beforeAll(async () => {
+  moto = await startMotoServer();
+  server = await new KubernetesTestServer({
+    acceptToken: TOKEN,
+    rbacRules: KUBERNETES_RBAC_RULES,
+  }).start();
+});
+afterAll(async () => {
+  await Promise.all(clients.map((c) => c.close()));
+  await server.stop();
+  await moto.stop();
+});
+beforeEach(async () => {
+  await moto.reset();
+  server.reset();
+});
+
+/** Denies the first `denials` calls as IAM does while a trust policy propagates. */
+class PropagatingIam implements WebIdentityPort {
+  calls = 0;
+  constructor(
+    private readonly real: WebIdentityPort,
+    private denials: number,
+  ) {}
+  propagate(): void {
+    this.denials = 0;
+  }
+  async assumeRoleWithWebIdentity(roleArn: string, token: string): Promise<WebIdentityOutcome> {
+    this.calls++;
+    if (this.calls <= this.denials) {
+      return {
+        accepted: false,
+        reason: 'AccessDenied: Not authorized to perform sts:AssumeRoleWithWebIdentity',
+      };
+    }
+    return this.real.assumeRoleWithWebIdentity(roleArn, token);
+  }
+}
+
+function setUp(limit = 100) {
+  return createSeedRole(new IAMClient({ ...MOTO_CLIENT_CONFIG, endpoint: moto.endpoint }), {
+    roleCreationLimit: limit,
+  });
+}
+
+function deps(denials = 0, now = NOW) {
+  const client = new KubernetesHttpClient({
+    connection: async () => ({ server: server.url, caPem: server.caPem }),
+    tokens: { token: async () => TOKEN, invalidate: () => {} },
+    retry: { baseDelayMs: 1 },
+  });
+  clients.push(client);
+  const iamWebIdentity = new PropagatingIam(
+    new StsWebIdentity(new STSClient({ ...MOTO_CLIENT_CONFIG, endpoint: moto.endpoint })),
+    denials,
+  );
+  const slept: number[] = [];
+  let clock = now.getTime();
+  return {
+    iamWebIdentity,
+    slept,
+    deps: {
+      iam: new IamAdapter(new IAMClient({ ...MOTO_CLIENT_CONFIG, endpoint: moto.endpoint })),
+      kubernetes: () => client,
+      webIdentity: iamWebIdentity,
+      now: () => new Date(clock),
+      // The clock moves only when the reconciler waits, so the proof budget is exercised exactly.
+      sleep: async (ms: number) => {
+        slept.push(ms);
+        clock += ms;
+      },
+    },
+  };
+}
+
+function options(gate: ReconcileOptions['gate']): ReconcileOptions {
+  return { emptyRoleGracePeriodSeconds: 3600, otherSeeds: [], reportUnknownSeeds: true, gate };
+}
+const PROVEN = options({ stuckAfterSeconds: 1800, proof: { attempts: 5, delayMs: 2000 } });
+
+function addSession(i: number, opts: { seeded?: boolean; job?: Record<string, unknown> } = {}) {
+  const name = `sample-backup-daemon-demo-session-${1778072138 + i}`;
+  server.addServiceAccount({
+    namespace: 'demo',
+    name,
+    annotations: opts.seeded === false ? {} : { 'go.klusters.dev/seed-role-name': SEED_ARN },
+  });
+  server.addJob({
+    namespace: 'demo',
+    name,
+    uid: `job-${i}`,
+    labels: MANAGED,
+    annotations: HELD,
+    suspend: true,
+    serviceAccountName: name,
+    ...opts.job,
+  });
+  return name;
+}
+
+type JobJson = { metadata: { annotations?: Record<string, string> }; spec: { suspend: boolean } };
+const job = (name: string) => server.job('demo', name) as JobJson;
+const eventsOn = (name: string) =>
+  server.events
+    .filter((e) => (e.involvedObject as { name: string; kind: string }).name === name)
+    .filter((e) => (e.involvedObject as { kind: string }).kind === 'Job')
+    .map((e) => ({ type: e.type, reason: e.reason, message: e.message as string }));
+
+describe('releasing the Jobs the gate holds', () => {
+  test('a held Job is released in the pass that grants its ServiceAccount, after IAM accepts the token', async () => {
+    await setUp();
+    const name = addSession(0);
+    const { deps: d, iamWebIdentity } = deps();
+    const result = await reconcileSeed(d, SEED, PROVEN);
+
+    expect(result.jobs).toEqual({ released: 1, held: 0, stuck: 0, events: 1 });
+    expect(job(name).spec.suspend).toBe(false);
+    const roleArn = `arn:aws:iam::${MOTO_ACCOUNT}:role/kubestash-irsa/KubestashRole-0`;
+    expect(job(name).metadata.annotations).toMatchObject({
+      'kubestash-irsa.io/gate': 'released',
+      'kubestash-irsa.io/gate-reason': `released: ServiceAccount ${name} has role ${roleArn} and IAM accepted its token for it`,
+    });
+    expect(eventsOn(name)).toEqual([
+      { type: 'Normal', reason: 'Released', message: expect.stringContaining(roleArn) },
+    ]);
+    expect(iamWebIdentity.calls).toBe(1);
+    expect(server.issuedTokens).toEqual([
+      expect.objectContaining({ name, audiences: ['sts.amazonaws.com'], expirationSeconds: 600 }),
+    ]);
+    // The unsuspend is one merge patch guarded by the Job's uid.
+    const unsuspend = server.requests.find(
+      (r) => r.method === 'PATCH' && r.path.endsWith(`/jobs/${name}`),
+    );
+    expect(unsuspend?.contentType).toBe('application/merge-patch+json');
+    expect(unsuspend?.body).toMatchObject({ metadata: { uid: 'job-0' }, spec: { suspend: false } });
+  });
+
+  test('a trust policy that propagates only after 3 denials: released on the 4th attempt, 2 s apart', async () => {
+    await setUp();
+    const name = addSession(0);
+    const { deps: d, iamWebIdentity, slept } = deps(3);
+    const result = await reconcileSeed(d, SEED, PROVEN);
+    expect(result.jobs?.released).toBe(1);
+    expect(iamWebIdentity.calls).toBe(4);
+    expect(slept).toEqual([2000, 2000, 2000]);
+    expect(job(name).spec.suspend).toBe(false);
+  });
+
+  test('not yet propagated after every attempt: the Job stays held with an Event, and the next pass releases it', async () => {
+    await setUp();
+    const name = addSession(0);
+    const first = deps(99);
+    const held = await reconcileSeed(first.deps, SEED, PROVEN);
+    expect(held.jobs).toMatchObject({ released: 0, held: 1 });
+    expect(job(name).spec.suspend).toBe(true);
+    expect(eventsOn(name)).toEqual([
+      {
+        type: 'Warning',
+        reason: 'AccessNotYetProven',
+        message: expect.stringContaining(
+          'the Job stays suspended and the next reconcile tries again',
+        ),
+      },
+    ]);
+    // The same story on the next unproven pass is not recorded twice.
+    await reconcileSeed(first.deps, SEED, PROVEN);
+    expect(eventsOn(name)).toHaveLength(1);
+
+    first.iamWebIdentity.propagate();
+    const released = await reconcileSeed(first.deps, SEED, PROVEN);
+    expect(released.jobs?.released).toBe(1);
+    expect(job(name).spec.suspend).toBe(false);
+  });
+
+  test('proofs share a time budget per pass: Jobs past it are left for the next pass, untouched', async () => {
+    await setUp();
+    const names = [0, 1, 2, 3, 4, 5].map((i) => addSession(i));
+    const { deps: d } = deps(99);
+    const result = await reconcileSeed(
+      d,
+      SEED,
+      options({ stuckAfterSeconds: 1800, proof: { attempts: 5, delayMs: 2000, budgetMs: 5000 } }),
+    );
+    expect(result.jobs).toMatchObject({ released: 0, held: 6 });
+    for (const n of names) expect(job(n).spec.suspend).toBe(true);
+  });
+
+  test('without proof, a Job is released as soon as the trust policy and the annotation are written', async () => {
+    await setUp();
+    const name = addSession(0);
+    const { deps: d, iamWebIdentity } = deps(99);
+    const result = await reconcileSeed(d, SEED, options({ stuckAfterSeconds: 1800 }));
+    expect(result.jobs?.released).toBe(1);
+    expect(iamWebIdentity.calls).toBe(0);
+    expect(job(name).metadata.annotations?.['kubestash-irsa.io/gate-reason']).not.toContain(
+      'token',
+    );
+  });
+
+  test('a refused ServiceAccount: its Job stays held with the refusal on it, and is marked stuck after stuckAfter', async () => {
+    // One derived role of a 2048-character trust policy holds ~20 of these subjects.
+    await setUp(1);
+    const names = Array.from({ length: 30 }, (_, i) => addSession(i));
+    const early = await reconcileSeed(deps().deps, SEED, PROVEN);
+    const refused = early.plan.refusals.map((r) => r.name);
+    expect(refused.length).toBeGreaterThan(0);
+    const [waiting] = refused;
+    expect(job(waiting).spec.suspend).toBe(true);
+    expect(eventsOn(waiting)).toEqual([
+      {
+        type: 'Warning',
+        reason: 'DerivedRoleLimitReached',
+        message: expect.stringMatching(/^ServiceAccount .* was refused a role: /),
+      },
+    ]);
+    expect(job(waiting).metadata.annotations?.['kubestash-irsa.io/gate']).toBe('held');
+    expect(names.filter((n) => !refused.includes(n)).every((n) => !job(n).spec.suspend)).toBe(true);
+
+    const late = await reconcileSeed(
+      deps(0, new Date(NOW.getTime() + 31 * 60_000)).deps,
+      SEED,
+      PROVEN,
+    );
+    expect(late.jobs?.stuck).toBe(refused.length);
+    expect(job(waiting).spec.suspend).toBe(true);
+    expect(job(waiting).metadata.annotations?.['kubestash-irsa.io/gate']).toBe('stuck');
+    expect(job(waiting).metadata.annotations?.['kubestash-irsa.io/gate-reason']).toMatch(
+      /^held for over 30 min: DerivedRoleLimitReached: /,
+    );
+  });
+
+  test('Jobs the gate did not hold, finished Jobs and Jobs already released are left alone', async () => {
+    await setUp();
+    const theirs = addSession(0, { job: { annotations: {} } });
+    const finished = addSession(1, { job: { conditions: [{ type: 'Complete', status: 'True' }] } });
+    const result = await reconcileSeed(deps().deps, SEED, PROVEN);
+    expect(result.jobs).toEqual({ released: 0, held: 0, stuck: 0, events: 0 });
+    expect(job(theirs).spec.suspend).toBe(true);
+    expect(job(finished).spec.suspend).toBe(true);
+  });
+
+  test('a Job whose ServiceAccount names no seed, or does not exist, is told so on the Job', async () => {
+    await setUp();
+    const bare = addSession(0, { seeded: false });
+    server.addJob({
+      namespace: 'demo',
+      name: 'orphan',
+      uid: 'job-orphan',
+      labels: MANAGED,
+      annotations: HELD,
+      suspend: true,
+      serviceAccountName: 'never-created',
+    });
+    const result = await reconcileSeed(deps().deps, SEED, PROVEN);
+    expect(result.jobs?.held).toBe(2);
+    expect(eventsOn(bare)).toEqual([
+      expect.objectContaining({
+        reason: 'NoSeedAnnotation',
+        message: expect.stringContaining('dist/helm/kubestash-values.yaml'),
+      }),
+    ]);
+    expect(eventsOn('orphan')).toEqual([
+      expect.objectContaining({ reason: 'ServiceAccountNotFound' }),
+    ]);
+    // Only the seed that reports unknowns tells this story, so it is told once.
+    const quiet = await reconcileSeed(deps().deps, SEED, { ...PROVEN, reportUnknownSeeds: false });
+    expect(quiet.jobs).toEqual({ released: 0, held: 0, stuck: 0, events: 0 });
+  });
+
+  test('a Job deleted between the list and the release is skipped; the pass goes on', async () => {
+    await setUp();
+    const gone = addSession(0);
+    const kept = addSession(1);
+    const { deps: d } = deps();
+    const kubernetes = d.kubernetes();
+    const original = kubernetes.setJobSuspended.bind(kubernetes);
+    kubernetes.setJobSuspended = async (namespace, name, suspend, opts) => {
+      if (name === gone) server.deleteJob('demo', gone);
+      return original(namespace, name, suspend, opts);
+    };
+    const result = await reconcileSeed(d, SEED, PROVEN);
+    expect(result.jobs?.released).toBe(1);
+    expect(job(kept).spec.suspend).toBe(false);
+  });
+});
