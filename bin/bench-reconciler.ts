@@ -10,14 +10,13 @@ import { IAMClient } from '@aws-sdk/client-iam';
 import { Logger } from '@aws-lambda-powertools/logger';
 import { Metrics } from '@aws-lambda-powertools/metrics';
 import type { SQSRecord } from 'aws-lambda';
-import { buildSync } from 'esbuild';
-import * as path from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { IamAdapter } from '../lambda/adapters/iam/iam-adapter';
 import { KubernetesHttpClient } from '../lambda/adapters/kubernetes/kubernetes-http-client';
 import { KUBERNETES_RBAC_RULES } from '../lambda/adapters/kubernetes/kubernetes-rbac-rules';
 import { createReconcileHandler } from '../lambda/handlers/reconcile';
 import { reconcileSeed } from '../lambda/reconciler/reconcile-seed';
+import { bundleSize } from './bundle-size';
 import { FaultyAwsHandler } from '../test/support/faulty-aws-handler';
 import { KubernetesTestServer } from '../test/support/kubernetes-test-server';
 import { createSeedRole } from '../test/support/moto-seed';
@@ -133,17 +132,7 @@ async function main(): Promise<void> {
       `time to grant all:       ${(grantedAt / 1000).toFixed(2)} s (all ${batches} batches processed in ${(total / 1000).toFixed(2)} s)`,
     );
 
-    const bundle = buildSync({
-      entryPoints: [path.join(__dirname, '..', 'lambda', 'handlers', 'reconcile.ts')],
-      bundle: true,
-      minify: true,
-      platform: 'node',
-      target: 'node22',
-      format: 'cjs',
-      write: false,
-      logLevel: 'silent',
-    });
-    const size = bundle.outputFiles[0].contents.length;
+    const size = bundleSize('reconcile');
     console.log(
       `reconciler bundle:       ${(size / 1024).toFixed(0)} KiB minified (goal ≤ 1 MB) ${size <= 1_000_000 ? 'PASS' : 'FAIL'}`,
     );

@@ -1,23 +1,12 @@
 import { gzipSync } from 'node:zlib';
-import {
-  CreateEventBusCommand,
-  EventBridgeClient,
-  PutRuleCommand,
-  PutTargetsCommand,
-} from '@aws-sdk/client-eventbridge';
-import {
-  CreateQueueCommand,
-  DeleteMessageCommand,
-  GetQueueAttributesCommand,
-  ReceiveMessageCommand,
-  SQSClient,
-} from '@aws-sdk/client-sqs';
+import type { EventBridgeClient } from '@aws-sdk/client-eventbridge';
 import { Logger } from '@aws-lambda-powertools/logger';
 import { Metrics } from '@aws-lambda-powertools/metrics';
 import type { CloudWatchLogsEvent } from 'aws-lambda';
 import { EventBridgePublisher } from '../../../lambda/adapters/eventbridge/event-bridge-publisher';
 import { createAuditLogForwarder } from '../../../lambda/handlers/audit-log-forwarder';
-import { MOTO_CLIENT_CONFIG, startMotoServer } from '../../support/moto-server';
+import { MotoPipeline, PIPELINE_BUS } from '../../support/moto-pipeline';
+import { startMotoServer } from '../../support/moto-server';
 import type { MotoServer } from '../../support/moto-server';
 
 let moto: MotoServer;
@@ -62,45 +51,10 @@ function created(name: string, seed = 'KubestashRole') {
 }
 
 test('audit log lines reach the seed’s FIFO message group through the bus', async () => {
-  const events = new EventBridgeClient({ ...MOTO_CLIENT_CONFIG, endpoint: moto.endpoint });
-  const sqs = new SQSClient({ ...MOTO_CLIENT_CONFIG, endpoint: moto.endpoint });
-  await events.send(new CreateEventBusCommand({ Name: 'kubestash-irsa' }));
-  const queue = await sqs.send(
-    new CreateQueueCommand({
-      QueueName: 'reconcile.fifo',
-      Attributes: { FifoQueue: 'true', ContentBasedDeduplication: 'true' },
-    }),
-  );
-  const queueUrl = queue.QueueUrl ?? '';
-  const attributes = await sqs.send(
-    new GetQueueAttributesCommand({ QueueUrl: queueUrl, AttributeNames: ['QueueArn'] }),
-  );
-  await events.send(
-    new PutRuleCommand({
-      Name: 'seed-KubestashRole',
-      EventBusName: 'kubestash-irsa',
-      EventPattern: JSON.stringify({
-        source: ['kubestash-irsa'],
-        detail: { seed: ['KubestashRole'] },
-      }),
-    }),
-  );
-  await events.send(
-    new PutTargetsCommand({
-      Rule: 'seed-KubestashRole',
-      EventBusName: 'kubestash-irsa',
-      Targets: [
-        {
-          Id: 'queue',
-          Arn: attributes.Attributes?.QueueArn,
-          SqsParameters: { MessageGroupId: 'KubestashRole' },
-        },
-      ],
-    }),
-  );
+  const pipeline = await MotoPipeline.create(moto.endpoint, ['KubestashRole']);
 
   const forward = createAuditLogForwarder({
-    publisher: new EventBridgePublisher(events, { eventBusName: 'kubestash-irsa' }),
+    publisher: new EventBridgePublisher(pipeline.events, { eventBusName: PIPELINE_BUS }),
     seeds: ['KubestashRole'],
     logger: new Logger({ logLevel: 'SILENT' }),
     metrics: new Metrics({ namespace: 'Test', serviceName: 'test' }),
@@ -115,22 +69,11 @@ test('audit log lines reach the seed’s FIFO message group through the bus', as
 
   const received: { group?: string; detail: { name: string; seed: string } }[] = [];
   for (let i = 0; i < 5 && received.length < 12; i++) {
-    const out = await sqs.send(
-      new ReceiveMessageCommand({
-        QueueUrl: queueUrl,
-        MaxNumberOfMessages: 10,
-        MessageSystemAttributeNames: ['MessageGroupId'],
-      }),
-    );
-    for (const m of out.Messages ?? []) {
+    for (const m of await pipeline.receive()) {
       received.push({
         group: m.Attributes?.MessageGroupId,
         detail: JSON.parse(m.Body ?? '{}').detail,
       });
-      // A FIFO group hands out nothing more while earlier messages are in flight.
-      await sqs.send(
-        new DeleteMessageCommand({ QueueUrl: queueUrl, ReceiptHandle: m.ReceiptHandle }),
-      );
     }
   }
   expect(received.map((r) => r.detail.name).sort()).toEqual(

@@ -1,0 +1,110 @@
+import {
+  CreateEventBusCommand,
+  EventBridgeClient,
+  PutRuleCommand,
+  PutTargetsCommand,
+} from '@aws-sdk/client-eventbridge';
+import {
+  CreateQueueCommand,
+  DeleteMessageCommand,
+  GetQueueAttributesCommand,
+  ReceiveMessageCommand,
+  SQSClient,
+} from '@aws-sdk/client-sqs';
+import type { Message } from '@aws-sdk/client-sqs';
+import type { SQSRecord } from 'aws-lambda';
+import { MOTO_CLIENT_CONFIG } from './moto-server';
+
+export const PIPELINE_BUS = 'kubestash-irsa';
+
+/**
+ * The stack's event pipeline rebuilt on moto: the bus, one rule per seed
+ * routing to a FIFO queue with the seed as message group (content-based
+ * deduplication), so events published by the gate or the audit forwarder
+ * reach the reconcile handler the way they do in AWS.
+ */
+export class MotoPipeline {
+  readonly events: EventBridgeClient;
+  readonly sqs: SQSClient;
+
+  private constructor(
+    endpoint: string,
+    readonly queueUrl: string,
+  ) {
+    this.events = new EventBridgeClient({ ...MOTO_CLIENT_CONFIG, endpoint });
+    this.sqs = new SQSClient({ ...MOTO_CLIENT_CONFIG, endpoint });
+  }
+
+  static async create(endpoint: string, seeds: readonly string[]): Promise<MotoPipeline> {
+    const events = new EventBridgeClient({ ...MOTO_CLIENT_CONFIG, endpoint });
+    const sqs = new SQSClient({ ...MOTO_CLIENT_CONFIG, endpoint });
+    await events.send(new CreateEventBusCommand({ Name: PIPELINE_BUS }));
+    const queue = await sqs.send(
+      new CreateQueueCommand({
+        QueueName: 'reconcile.fifo',
+        Attributes: { FifoQueue: 'true', ContentBasedDeduplication: 'true' },
+      }),
+    );
+    const queueUrl = queue.QueueUrl ?? '';
+    const attributes = await sqs.send(
+      new GetQueueAttributesCommand({ QueueUrl: queueUrl, AttributeNames: ['QueueArn'] }),
+    );
+    for (const seed of seeds) {
+      await events.send(
+        new PutRuleCommand({
+          Name: `seed-${seed}`,
+          EventBusName: PIPELINE_BUS,
+          EventPattern: JSON.stringify({ source: ['kubestash-irsa'], detail: { seed: [seed] } }),
+        }),
+      );
+      await events.send(
+        new PutTargetsCommand({
+          Rule: `seed-${seed}`,
+          EventBusName: PIPELINE_BUS,
+          Targets: [
+            {
+              Id: 'queue',
+              Arn: attributes.Attributes?.QueueArn,
+              SqsParameters: { MessageGroupId: seed },
+            },
+          ],
+        }),
+      );
+    }
+    return new MotoPipeline(endpoint, queueUrl);
+  }
+
+  /** Up to ten messages, deleted once read (a FIFO group hands out nothing more while some are in flight). */
+  async receive(waitSeconds = 0): Promise<Message[]> {
+    const out = await this.sqs.send(
+      new ReceiveMessageCommand({
+        QueueUrl: this.queueUrl,
+        MaxNumberOfMessages: 10,
+        WaitTimeSeconds: waitSeconds,
+        MessageSystemAttributeNames: ['MessageGroupId'],
+      }),
+    );
+    const messages = out.Messages ?? [];
+    for (const m of messages) {
+      await this.sqs.send(
+        new DeleteMessageCommand({ QueueUrl: this.queueUrl, ReceiptHandle: m.ReceiptHandle }),
+      );
+    }
+    return messages;
+  }
+}
+
+/** An SQS message as the Lambda event source hands it to the reconcile handler. */
+export function asSqsRecord(message: Message): SQSRecord {
+  return {
+    messageId: message.MessageId ?? '',
+    receiptHandle: message.ReceiptHandle ?? '',
+    body: message.Body ?? '',
+    attributes: { MessageGroupId: message.Attributes?.MessageGroupId ?? '' },
+    messageAttributes: {},
+    md5OfBody: '',
+    eventSource: 'aws:sqs',
+    eventSourceARN: 'arn:aws:sqs:us-east-1:123456789012:reconcile.fifo',
+    awsRegion: 'us-east-1',
+  } as SQSRecord;
+}
