@@ -4,7 +4,12 @@ import { App } from 'cdk8s';
 import { ConfigError } from '../lib/config/config-error';
 import { loadConfigFromCdkJson } from '../lib/config/load-config';
 import { buildManifests } from './kubestash-irsa-manifests';
-import { DEFAULT_OUTPUTS_FILE, OUTPUTS_FILE_ENV, StackOutputs } from './stack-outputs';
+import {
+  DEFAULT_OUTPUTS_FILE,
+  OUTPUTS_FILE_ENV,
+  StackOutputs,
+  StackOutputsError,
+} from './stack-outputs';
 
 /**
  * The cdk8s app: `cdk8s synth` (or `npm run synth:k8s`) runs this. It reads
@@ -53,7 +58,8 @@ function main(): void {
     ...manifests.skipped.map((s) => `  not written: ${s}`),
     `Apply after cdk deploy: kubectl apply -f ${path.relative(process.cwd(), outdir) || '.'}/`,
   ];
-  console.log(lines.join('\n'));
+  // stderr, not stdout: `cdk8s synth` captures the app's stdout and never shows it.
+  console.error(lines.join('\n'));
 }
 
 function countObjects(file: string): number {
@@ -66,7 +72,8 @@ function countObjects(file: string): number {
 try {
   main();
 } catch (e) {
-  if (e instanceof ConfigError) {
+  // Both are the user's to fix and say how; a stack trace would only bury that.
+  if (e instanceof ConfigError || e instanceof StackOutputsError) {
     console.error(e.message);
     process.exit(1);
   }

@@ -27,16 +27,52 @@ export function resolveManifestContext(config: ProjectConfig): ManifestContext {
   const seed = pickSeed(config, cluster);
   const partition = partitionOf(config.region);
   const subPrefix = config.kubernetes.storage.subPrefix ?? cluster.name.toLowerCase();
+  const storageNamespace = config.kubernetes.storage.namespace ?? config.allowedNamespaces[0];
+  const problems = usagePolicyProblems(config, storageNamespace);
+  if (problems.length > 0) throw new ConfigError(problems);
   return {
     config,
     cluster,
     seed,
     partition,
     seedRoleArn: roleArn(partition, config.account, '/', seed.name),
-    storageNamespace: config.kubernetes.storage.namespace ?? config.allowedNamespaces[0],
+    storageNamespace,
     storagePrefix: [config.bucket.prefix, subPrefix].filter((p) => p !== '').join('/'),
     s3Endpoint: `https://s3.${config.region}.${config.region.startsWith('cn-') ? 'amazonaws.com.cn' : 'amazonaws.com'}`,
   };
+}
+
+/**
+ * KubeStash lets a BackupConfiguration use a BackupStorage or RetentionPolicy
+ * only from the namespaces its `usagePolicy` allows. With `usableFrom: "Same"`
+ * that is the object's own namespace, so a backup elsewhere would be refused
+ * by KubeStash in the cluster; it is refused here instead. ("AllowedNamespaces"
+ * needs no check: project-config already keeps every backup in allowedNamespaces.)
+ */
+function usagePolicyProblems(config: ProjectConfig, storageNamespace: string): string[] {
+  const k = config.kubernetes;
+  const objects = [
+    {
+      field: 'storage',
+      kind: 'BackupStorage',
+      usableFrom: k.storage.usableFrom,
+      namespace: storageNamespace,
+    },
+    {
+      field: 'retention',
+      kind: 'RetentionPolicy',
+      usableFrom: k.retention.usableFrom,
+      namespace: k.retention.namespace ?? storageNamespace,
+    },
+  ];
+  return objects.flatMap((o) => {
+    if (o.usableFrom !== 'Same') return [];
+    const elsewhere = k.backups.filter((b) => b.namespace !== o.namespace);
+    if (elsewhere.length === 0) return [];
+    return [
+      `config.kubernetes.${o.field}.usableFrom: got "Same": the ${o.kind} is in namespace ${o.namespace}, so KubeStash refuses the backups in other namespaces (${elsewhere.map((b) => `${b.namespace}/${b.name}`).join(', ')}); use "AllowedNamespaces", or move the ${o.kind} (config.kubernetes.${o.field}.namespace) or the backups`,
+    ];
+  });
 }
 
 function pickCluster(config: ProjectConfig): ClusterConfig {

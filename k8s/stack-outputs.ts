@@ -5,6 +5,18 @@ export const DEFAULT_OUTPUTS_FILE = 'outputs.json';
 export const OUTPUTS_FILE_ENV = 'KUBESTASH_IRSA_OUTPUTS_FILE';
 
 /**
+ * A deployed value the manifests need and cannot have: a problem for the
+ * person running synth (deploy first, or fix the file), reported like a
+ * config error, without a stack trace.
+ */
+export class StackOutputsError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'StackOutputsError';
+  }
+}
+
+/**
  * Values the stack knows only once deployed (the job gate's URL), read from
  * the file `cdk deploy --outputs-file` writes: `{ "<stack>": { "<key>": "<value>" } }`.
  * A value that is needed but missing is an error that says how to get it,
@@ -18,12 +30,12 @@ export class StackOutputs {
     try {
       parsed = JSON.parse(fs.readFileSync(file, 'utf8'));
     } catch (e) {
-      throw new Error(
+      throw new StackOutputsError(
         `${file} is not valid JSON (${(e as Error).message}); write it again with: npx cdk deploy --outputs-file ${file}`,
       );
     }
     if (parsed === null || typeof parsed !== 'object' || Array.isArray(parsed)) {
-      throw new Error(
+      throw new StackOutputsError(
         `${file} should map stack names to their outputs, as cdk deploy --outputs-file writes it`,
       );
     }
@@ -47,13 +59,13 @@ export class StackOutputs {
   require(key: string, purpose: string): string {
     const fix = `run \`npx cdk deploy --outputs-file ${this.file}\`, then synthesize the manifests again (or point ${OUTPUTS_FILE_ENV} at the file)`;
     if (this.outputs === undefined) {
-      throw new Error(
+      throw new StackOutputsError(
         `The manifests need ${key} (${purpose}), which exists only after the stack ${this.stackName} is deployed, and ${this.file} has no outputs for ${this.stackName}: ${fix}`,
       );
     }
     const value = this.outputs[key];
     if (value === undefined || value.trim() === '') {
-      throw new Error(
+      throw new StackOutputsError(
         `The manifests need ${key} (${purpose}), but ${this.file} has no value for it under ${this.stackName} (it has ${Object.keys(this.outputs).join(', ') || 'no outputs'}); the stack may predate that output: ${fix}`,
       );
     }

@@ -3,7 +3,14 @@ import type { ChartProps } from 'cdk8s';
 import type { Construct } from 'constructs';
 
 import type { ManifestContext } from '../manifest-context';
-import { addonForTarget, addonNamed, defaultApiGroup } from '../kubestash/addon-catalog';
+import type { BackupConfig } from '../../lib/config/kubernetes-config';
+import { ConfigError } from '../../lib/config/config-error';
+import {
+  ADDON_CATALOG,
+  addonForTarget,
+  addonNamed,
+  defaultApiGroup,
+} from '../kubestash/addon-catalog';
 import type { Addon } from '../kubestash/addon-catalog';
 import { ScheduledBackup } from '../kubestash/scheduled-backup';
 import { SnapshotRestore } from '../kubestash/snapshot-restore';
@@ -20,7 +27,7 @@ export class BackupsChart extends Chart {
     super(scope, id, props);
     const { kubernetes } = props.context.config;
     const { storage } = props;
-    const backups = kubernetes.backups.map((b) => {
+    const backups = kubernetes.backups.map((b, i) => {
       const apiGroup = b.target.apiGroup ?? defaultApiGroup(b.target.kind);
       return new ScheduledBackup(this, `${b.namespace}-${b.name}`, {
         name: b.name,
@@ -36,7 +43,7 @@ export class BackupsChart extends Chart {
         sessionName: b.sessionName,
         repository: b.repository,
         directory: b.directory,
-        addon: resolveAddon(b.addon, apiGroup, b.target.kind),
+        addon: resolveAddon(b, apiGroup, `config.kubernetes.backups.${i}`),
         task: b.task,
         params: b.params,
         retry: b.retry,
@@ -71,12 +78,35 @@ export class BackupsChart extends Chart {
   }
 }
 
-function resolveAddon(name: string | undefined, apiGroup: string, kind: string): Addon {
-  const addon = name === undefined ? addonForTarget(apiGroup, kind) : addonNamed(name);
+/**
+ * The addon a backup runs, refused as a config error (naming the field) when
+ * there is none for the target or the named one backs up other kinds:
+ * project-config checks task and parameter names against the addon but not
+ * that the addon fits the target, and ScheduledBackup's own check would
+ * otherwise end synthesis with a stack trace instead of the config message.
+ */
+function resolveAddon(backup: BackupConfig, apiGroup: string, field: string): Addon {
+  const kind = backup.target.kind;
+  if (backup.addon === undefined) {
+    const addon = addonForTarget(apiGroup, kind);
+    if (addon === undefined) {
+      throw new ConfigError([
+        `${field}.target.kind: got "${kind}": no known addon backs up ${kind} in API group ${apiGroup}; name the addon (${field}.addon) or use one of ${ADDON_CATALOG.flatMap((a) => a.targetKinds).join(', ')}`,
+      ]);
+    }
+    return addon;
+  }
+  const addon = addonNamed(backup.addon);
   if (addon === undefined) {
-    throw new Error(
-      `no addon for ${kind}.${apiGroup}${name === undefined ? '' : ` named ${name}`}`,
-    );
+    throw new ConfigError([
+      `${field}.addon: got "${backup.addon}": unknown addon; use one of ${ADDON_CATALOG.map((a) => a.name).join(', ')}`,
+    ]);
+  }
+  if (!addon.targetKinds.includes(kind)) {
+    const fitting = addonForTarget(apiGroup, kind);
+    throw new ConfigError([
+      `${field}.addon: got "${backup.addon}": it backs up ${addon.targetKinds.join(', ')}, not ${kind}; ${fitting === undefined ? 'choose an addon for that kind' : `remove addon to use ${fitting.name}`}`,
+    ]);
   }
   return addon;
 }

@@ -15,6 +15,16 @@ export interface BackupTarget {
   readonly name: string;
 }
 
+/**
+ * `{ name, namespace }` of a reference, copied field by field: the reference
+ * may be a construct (a ResticPasswordSecret is a SecretReference), and
+ * spreading a construct would copy its `node` too, which cdk8s cannot
+ * serialize ("can't render non-simple object of type 'Node'").
+ */
+export function referenceTo(ref: ObjectReference): { name: string; namespace: string } {
+  return { name: ref.name, namespace: ref.namespace };
+}
+
 export interface ScheduledBackupProps {
   readonly name: string;
   readonly namespace: string;
@@ -36,7 +46,7 @@ export interface ScheduledBackupProps {
   readonly task?: string;
   /** @default {} */
   readonly params?: Readonly<Record<string, string>>;
-  /** @default { maxRetry: 2, delay: '1m' } */
+  /** `maxRetry: 0` means no retries. @default { maxRetry: 2, delay: '1m' } */
   readonly retry?: { readonly maxRetry: number; readonly delay: string };
   /** Retries of the backup Job's pod. @default 1 */
   readonly backoffLimit?: number;
@@ -76,15 +86,21 @@ export class ScheduledBackup extends Construct {
     this.repository = props.repository ?? `${props.name}-repo`;
     this.addon = props.addon;
     const backend = 's3-backend';
+    const retry = props.retry ?? { maxRetry: 2, delay: '1m' };
     new BackupConfiguration(this, 'Resource', {
       metadata: { name: props.name, namespace: props.namespace },
       spec: {
-        target: { ...props.target, namespace: props.namespace },
+        target: {
+          apiGroup: props.target.apiGroup,
+          kind: props.target.kind,
+          name: props.target.name,
+          namespace: props.namespace,
+        },
         backends: [
           {
             name: backend,
-            storageRef: { ...props.storage },
-            retentionPolicy: { ...props.retentionPolicy },
+            storageRef: referenceTo(props.storage),
+            retentionPolicy: referenceTo(props.retentionPolicy),
           },
         ],
         sessions: [
@@ -99,11 +115,14 @@ export class ScheduledBackup extends Construct {
                 name: this.repository,
                 backend,
                 directory: props.directory ?? `/${props.namespace}/${props.target.name}`,
-                encryptionSecret: { ...props.encryptionSecret },
+                encryptionSecret: referenceTo(props.encryptionSecret),
               },
             ],
             addon: { name: props.addon.name, tasks: [{ name: task, params: { ...params } }] },
-            retryConfig: { ...(props.retry ?? { maxRetry: 2, delay: '1m' }) },
+            // The CRD requires maxRetry >= 1: no retries is written as no retryConfig at all.
+            ...(retry.maxRetry > 0
+              ? { retryConfig: { maxRetry: retry.maxRetry, delay: retry.delay } }
+              : {}),
           },
         ],
         ...(props.paused === true ? { paused: true } : {}),

@@ -2,6 +2,7 @@ import { Construct } from 'constructs';
 import { RestoreSession } from '../imports/core.kubestash.com';
 import { taskProblems } from './addon-catalog';
 import type { SecretReference } from './restic-password-secret';
+import { referenceTo } from './scheduled-backup';
 import type { BackupTarget, ScheduledBackup } from './scheduled-backup';
 
 export interface SnapshotRestoreProps {
@@ -37,11 +38,16 @@ export class SnapshotRestore extends Construct {
     new RestoreSession(this, 'Resource', {
       metadata: { name: props.name, namespace: props.backup.namespace },
       spec: {
-        target: { ...props.target, namespace: props.backup.namespace },
+        target: {
+          apiGroup: props.target.apiGroup,
+          kind: props.target.kind,
+          name: props.target.name,
+          namespace: props.backup.namespace,
+        },
         dataSource: {
           repository: props.backup.repository,
           snapshot: props.snapshot ?? 'latest',
-          encryptionSecret: { ...props.encryptionSecret },
+          encryptionSecret: referenceTo(props.encryptionSecret),
         },
         addon: { name: props.backup.addon.name, tasks: [{ name: task, params: { ...params } }] },
       },

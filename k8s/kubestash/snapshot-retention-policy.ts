@@ -9,6 +9,8 @@ import type { UsagePolicy } from './usage-policy';
 const FROM = { All: From.ALL, Same: From.SAME, Selector: From.SELECTOR } as const;
 // KubeStash's RetentionPeriod: whole numbers of years, months, weeks, days, hours, minutes.
 const RETENTION_PERIOD = /^([1-9]\d*(y|mo|w|d|h|m))+$/;
+// The CRD types every count as int32: a larger one passes the config but the API server refuses it.
+const INT32_MAX = 2 ** 31 - 1;
 
 export interface SnapshotCounts {
   readonly last: number;
@@ -45,11 +47,17 @@ export class SnapshotRetentionPolicy extends Construct {
       );
     }
     const counts = Object.entries(props.successfulSnapshots).filter(
-      ([, n]) => n !== undefined && (!Number.isInteger(n) || n < 1),
+      ([, n]) => n !== undefined && (!Number.isInteger(n) || n < 1 || n > INT32_MAX),
     );
     if (counts.length > 0) {
       throw new Error(
-        `SnapshotRetentionPolicy ${props.name}: successfulSnapshots.${counts[0][0]} is ${counts[0][1]}; keep a whole number of at least 1`,
+        `SnapshotRetentionPolicy ${props.name}: successfulSnapshots.${counts[0][0]} is ${counts[0][1]}; keep a whole number from 1 to ${INT32_MAX}`,
+      );
+    }
+    const failed = props.failedSnapshotsToKeep ?? 2;
+    if (!Number.isInteger(failed) || failed < 0 || failed > INT32_MAX) {
+      throw new Error(
+        `SnapshotRetentionPolicy ${props.name}: failedSnapshotsToKeep is ${failed}; keep a whole number from 0 to ${INT32_MAX}`,
       );
     }
     this.name = props.name;
@@ -59,7 +67,7 @@ export class SnapshotRetentionPolicy extends Construct {
       spec: {
         default: props.default ?? true,
         successfulSnapshots: { ...props.successfulSnapshots },
-        failedSnapshots: { last: props.failedSnapshotsToKeep ?? 2 },
+        failedSnapshots: { last: failed },
         maxRetentionPeriod: props.maxRetentionPeriod,
         usagePolicy: {
           allowedNamespaces: {
