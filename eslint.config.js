@@ -8,6 +8,7 @@ module.exports = tseslint.config(
       'node_modules/**',
       'cdk.out/**',
       'dist/**',
+      'helm-values/**',
       'coverage/**',
       '.tmp/**',
       'k8s/imports/**',

@@ -14,7 +14,9 @@ import {
 /**
  * The cdk8s app: `cdk8s synth` (or `npm run synth:k8s`) runs this. It reads
  * the same configuration as the CDK app and writes one file per chart to
- * dist/, numbered in apply order, plus dist/helm/kubestash-values.yaml.
+ * dist/, numbered in apply order, and the operator's Helm values beside it in
+ * helm-values/kubestash-values.yaml: inside dist/ they would be taken for a
+ * manifest by `kubectl apply -R` and by cdk8s's own file listing.
  */
 function main(): void {
   const projectDir = path.resolve(__dirname, '..');
@@ -38,7 +40,7 @@ function main(): void {
   const manifests = buildManifests(app, { config, outputs });
   app.synth();
 
-  const helmDir = path.join(outdir, 'helm');
+  const helmDir = path.join(path.dirname(outdir), 'helm-values');
   fs.mkdirSync(helmDir, { recursive: true });
   const valuesFile = path.join(helmDir, 'kubestash-values.yaml');
   fs.writeFileSync(valuesFile, manifests.operatorHelmValues);
@@ -54,7 +56,7 @@ function main(): void {
         const n = countObjects(path.join(outdir, f));
         return `  ${f}  (${n} ${n === 1 ? 'object' : 'objects'})`;
       }),
-    `  helm/kubestash-values.yaml  (operator ServiceAccount annotation: ${context.seedRoleArn})`,
+    `Helm values: ${path.relative(process.cwd(), valuesFile)}  (operator ServiceAccount annotation: ${context.seedRoleArn})`,
     ...manifests.skipped.map((s) => `  not written: ${s}`),
     `Apply after cdk deploy: kubectl apply -f ${path.relative(process.cwd(), outdir) || '.'}/`,
   ];

@@ -97,7 +97,9 @@ export class DatabaseDumpRole extends Construct {
       statements.push(
         new iam.PolicyStatement({
           sid: 'EncryptUploads',
-          actions: ['kms:GenerateDataKey'],
+          // aws s3 cp uploads files over 8 MB in parts, and completing a multipart
+          // upload under SSE-KMS needs Decrypt as well as GenerateDataKey.
+          actions: ['kms:GenerateDataKey', 'kms:Decrypt'],
           resources: [backupBucket.encryptionKey.keyArn],
         }),
       );

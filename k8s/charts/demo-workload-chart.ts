@@ -14,6 +14,10 @@ export interface DemoWorkloadChartProps extends ChartProps {
  * Seed 000's `ks-demo`: a DaemonSet that writes a known file under
  * /source/data, something to back up, delete and restore when trying the
  * system out. Off unless `kubernetes.demoWorkload.enabled` is true.
+ *
+ * The data lives on a hostPath, not an emptyDir: KubeStash backs a DaemonSet
+ * up with a Job per node that mounts the workload's volumes, and an emptyDir
+ * belongs to its pod alone.
  */
 export class DemoWorkloadChart extends Chart {
   constructor(scope: Construct, id: string, props: DemoWorkloadChartProps) {
@@ -51,7 +55,12 @@ export class DemoWorkloadChart extends Chart {
                 volumeMounts: [{ name: 'data', mountPath: '/source/data' }],
               },
             ],
-            volumes: [{ name: 'data', emptyDir: {} }],
+            volumes: [
+              {
+                name: 'data',
+                hostPath: { path: `/var/lib/${props.name}`, type: 'DirectoryOrCreate' },
+              },
+            ],
           },
         },
       },

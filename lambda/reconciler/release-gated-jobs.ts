@@ -205,7 +205,7 @@ async function judge(
     return {
       kind: 'hold',
       reason: 'NoSeedAnnotation',
-      message: `ServiceAccount ${sa} carries no ${SEED_ROLE_ANNOTATION} annotation, so no role will be granted: annotate the KubeStash operator's ServiceAccount with the seed role (dist/helm/kubestash-values.yaml), then re-run the session, or delete this Job`,
+      message: `ServiceAccount ${sa} carries no ${SEED_ROLE_ANNOTATION} annotation, so no role will be granted: annotate the KubeStash operator's ServiceAccount with the seed role (helm-values/kubestash-values.yaml from cdk8s synth), then re-run the session, or delete this Job`,
     };
   }
   // Its seed is ours and it is in an allowed namespace, yet the plan has no word on it: it was

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { cronScheduleSchema } from './cron-schedule';
 import { ROLE_NAME_PATTERN, MAX_ROLE_NAME_LENGTH } from '../../lambda/domain/iam-names';
 
 /**
@@ -10,7 +11,6 @@ import { ROLE_NAME_PATTERN, MAX_ROLE_NAME_LENGTH } from '../../lambda/domain/iam
 const DNS_LABEL = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/;
 const SECRET_ARN = /^arn:aws[a-z-]*:secretsmanager:[a-z0-9-]+:\d{12}:secret:[\w/+=.@-]+$/;
 const KMS_KEY_ARN = /^arn:aws[a-z-]*:kms:[a-z0-9-]+:\d{12}:key\/[A-Za-z0-9-]+$/;
-const CRON = /^(@(yearly|annually|monthly|weekly|daily|midnight|hourly)|(\S+\s+){4}\S+)$/;
 const QUANTITY = /^[0-9]+(\.[0-9]+)?(m|Ki|Mi|Gi|Ti|k|M|G|T)?$/;
 // An image pinned by tag or digest; "latest" would make two dumps run different code.
 const IMAGE = /^[a-z0-9]+([._/:-][a-z0-9]+)*(:[\w][\w.-]{0,127}|@sha256:[a-f0-9]{64})$/;
@@ -61,10 +61,7 @@ export const databaseDumpSchema = z.strictObject({
     .describe('the customer managed key the secret is encrypted with, if any'),
   database: z.string().min(1, 'name the database to dump').max(63),
   engine: z.enum(['postgres'], { error: 'only "postgres" dumps are built in' }).default('postgres'),
-  schedule: z
-    .string()
-    .regex(CRON, 'write a five-field cron schedule such as "13 */2 * * *"')
-    .default('13 */2 * * *'),
+  schedule: cronScheduleSchema.default('13 */2 * * *'),
   subPrefix: z
     .string()
     .regex(

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { cronScheduleSchema } from './cron-schedule';
 
 /**
  * The Kubernetes side of the configuration: what the cdk8s app synthesizes.
@@ -11,8 +12,6 @@ import { z } from 'zod';
 
 const DNS_LABEL = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/;
 const DNS_SUBDOMAIN = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$/;
-// Five fields, as a Kubernetes CronJob and KubeStash's scheduler read them (no seconds field).
-const CRON = /^(@(yearly|annually|monthly|weekly|daily|midnight|hourly)|(\S+\s+){4}\S+)$/;
 // KubeStash's RetentionPeriod: whole numbers of years, months, weeks, days, hours, minutes.
 const RETENTION_PERIOD = /^([1-9]\d*(y|mo|w|d|h|m))+$/;
 // A Go duration as KubeStash's retryConfig.delay reads it.
@@ -47,9 +46,7 @@ const usableFrom = z
   .default('AllowedNamespaces')
   .describe('which namespaces may use the object (KubeStash usagePolicy.allowedNamespaces)');
 
-const cron = z
-  .string()
-  .regex(CRON, 'write a five-field cron schedule such as "*/30 * * * *", or @daily / @hourly');
+const cron = cronScheduleSchema;
 
 const params = z
   .record(z.string(), z.string())
@@ -82,23 +79,29 @@ const storageSchema = z.strictObject({
   usableFrom,
 });
 
+// KubeStash's counts are int32 in its CRD; a larger number is refused by the API server.
+const snapshotCount = z
+  .number()
+  .int('use a whole number')
+  .max(2_147_483_647, 'KubeStash counts snapshots in 32 bits; use a smaller number');
+
 const retentionSchema = z.strictObject({
   name: objectName.default('backup-retention'),
   namespace: namespace.optional().describe('defaults to the BackupStorage namespace'),
   default: z.boolean().default(true),
   successfulSnapshots: z
     .strictObject({
-      last: z.number().int('use a whole number').min(1, 'keep at least 1 snapshot').default(5),
-      hourly: z.number().int().min(1).optional(),
-      daily: z.number().int().min(1).optional(),
-      weekly: z.number().int().min(1).optional(),
-      monthly: z.number().int().min(1).optional(),
-      yearly: z.number().int().min(1).optional(),
+      last: snapshotCount.min(1, 'keep at least 1 snapshot').default(5),
+      hourly: snapshotCount.min(1, 'keep at least 1 snapshot').optional(),
+      daily: snapshotCount.min(1, 'keep at least 1 snapshot').optional(),
+      weekly: snapshotCount.min(1, 'keep at least 1 snapshot').optional(),
+      monthly: snapshotCount.min(1, 'keep at least 1 snapshot').optional(),
+      yearly: snapshotCount.min(1, 'keep at least 1 snapshot').optional(),
     })
     .prefault({}),
   failedSnapshots: z
     .strictObject({
-      last: z.number().int('use a whole number').min(0, 'use 0 or more').default(2),
+      last: snapshotCount.min(0, 'use 0 or more').default(2),
     })
     .prefault({}),
   maxRetentionPeriod: z

@@ -62,18 +62,18 @@ describe('k8s/main.ts', () => {
       '0003-backups.k8s.yaml',
       '0004-database-dump-app-db.k8s.yaml',
       '0005-demo-workload.k8s.yaml',
-      'helm',
       'notes.txt',
     ]);
-    expect(fs.readdirSync(path.join(outdir, 'helm'))).toEqual(['kubestash-values.yaml']);
+    // Beside dist/, not in it: kubectl apply -R and cdk8s would take it for a manifest.
+    expect(fs.readdirSync(path.join(work, 'helm-values'))).toEqual(['kubestash-values.yaml']);
     for (const file of fs.readdirSync(outdir).filter((f) => f.endsWith('.k8s.yaml'))) {
       expect(parseObjects(fs.readFileSync(path.join(outdir, file), 'utf8')).length).toBeGreaterThan(
         0,
       );
     }
-    expect(fs.readFileSync(path.join(outdir, 'helm', 'kubestash-values.yaml'), 'utf8')).toContain(
-      'eks.amazonaws.com/role-arn: arn:aws:iam::111122223333:role/KubestashRole',
-    );
+    expect(
+      fs.readFileSync(path.join(work, 'helm-values', 'kubestash-values.yaml'), 'utf8'),
+    ).toContain('eks.amazonaws.com/role-arn: arn:aws:iam::111122223333:role/KubestashRole');
   });
 
   test('prints what it wrote and what to run next on stderr, which cdk8s synth shows', () => {
@@ -150,7 +150,7 @@ describe('k8s/main.ts with a bad config', () => {
     );
     expect(run.stderr).not.toMatch(/^\s+at /m);
     expect(run.stderr).not.toContain('ConfigError:');
-    expect(fs.existsSync(path.join(outdir, 'helm'))).toBe(false);
+    expect(fs.existsSync(outdir)).toBe(false);
   });
 
   test('an unreadable config file is a ConfigError too', () => {

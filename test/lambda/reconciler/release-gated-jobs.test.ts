@@ -301,7 +301,7 @@ describe('releasing the Jobs the gate holds', () => {
     expect(eventsOn(bare)).toEqual([
       expect.objectContaining({
         reason: 'NoSeedAnnotation',
-        message: expect.stringContaining('dist/helm/kubestash-values.yaml'),
+        message: expect.stringContaining('helm-values/kubestash-values.yaml'),
       }),
     ]);
     expect(eventsOn('orphan')).toEqual([
