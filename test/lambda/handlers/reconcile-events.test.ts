@@ -6,65 +6,28 @@
  * is on what they hold afterwards.
  */
 import { createHash } from 'node:crypto';
-import { IAMClient } from '@aws-sdk/client-iam';
 import { Logger } from '@aws-lambda-powertools/logger';
 import { Metrics } from '@aws-lambda-powertools/metrics';
 import type { SQSRecord } from 'aws-lambda';
 import { IamAdapter } from '../../../lambda/adapters/iam/iam-adapter';
-import { KubernetesHttpClient } from '../../../lambda/adapters/kubernetes/kubernetes-http-client';
-import { KUBERNETES_RBAC_RULES } from '../../../lambda/adapters/kubernetes/kubernetes-rbac-rules';
 import { serviceAccountSubject } from '../../../lambda/domain/subject';
 import { parseTrustPolicy } from '../../../lambda/domain/trust-policy';
 import { DetailType, EVENT_SOURCE } from '../../../lambda/events/reconcile-event';
 import { createReconcileHandler } from '../../../lambda/handlers/reconcile';
 import { ROLE_ARN_ANNOTATION, SEED_ROLE_ANNOTATION } from '../../../lambda/ports/annotations';
 import { reconcileSeed } from '../../../lambda/reconciler/reconcile-seed';
-import type { SeedEnv } from '../../../lambda/reconciler/reconciler-settings';
-import { FaultyAwsHandler } from '../../support/faulty-aws-handler';
-import { KubernetesTestServer } from '../../support/kubernetes-test-server';
-import { createSeedRole } from '../../support/moto-seed';
-import { MOTO_ACCOUNT, MOTO_CLIENT_CONFIG, startMotoServer } from '../../support/moto-server';
-import type { MotoServer } from '../../support/moto-server';
+import type { FaultyAwsHandler } from '../../support/faulty-aws-handler';
+import { MOTO_ACCOUNT } from '../../support/moto-server';
+import { ReconcileHarness, SEED, SEED_ARN } from '../../support/reconcile-harness';
 
-const TOKEN = 'k8s-aws-v1.test-token';
-const ISSUER = 'oidc.eks.us-east-1.amazonaws.com/id/ABCDEF';
-const SEED_ARN = `arn:aws:iam::${MOTO_ACCOUNT}:role/KubestashRole`;
 const PATH = '/kubestash-irsa/';
-const SEED: SeedEnv = {
-  name: 'KubestashRole',
-  conditionOperator: 'StringLike',
-  clusters: [
-    {
-      name: 'prod',
-      issuer: ISSUER,
-      providerArn: `arn:aws:iam::${MOTO_ACCOUNT}:oidc-provider/${ISSUER}`,
-    },
-  ],
-};
-
-let moto: MotoServer;
-let server: KubernetesTestServer;
-const clients: KubernetesHttpClient[] = [];
+const h = ReconcileHarness.forJest();
 /** Everything written to stdout during a test: the EMF lines the Metrics utility prints. */
 let stdout: string[];
 let restoreStdout: () => void;
 
-beforeAll(async () => {
-  moto = await startMotoServer();
-  server = await new KubernetesTestServer({
-    acceptToken: TOKEN,
-    rbacRules: KUBERNETES_RBAC_RULES,
-  }).start();
-});
-afterAll(async () => {
-  await Promise.all(clients.map((c) => c.close()));
-  await server.stop();
-  await moto.stop();
-});
 beforeEach(async () => {
-  await moto.reset();
-  server.reset();
-  await createSeedRole(new IAMClient({ ...MOTO_CLIENT_CONFIG, endpoint: moto.endpoint }));
+  await h.createSeed();
   stdout = [];
   const spy = jest.spyOn(process.stdout, 'write').mockImplementation((chunk: unknown) => {
     stdout.push(typeof chunk === 'string' ? chunk : Buffer.from(chunk as Uint8Array).toString());
@@ -76,21 +39,9 @@ afterEach(() => restoreStdout());
 
 /** The handler as the Lambda builds it, over moto and the test server, with its IAM traffic recorded. */
 function lambda() {
-  const aws = new FaultyAwsHandler();
-  const iam = new IamAdapter(
-    new IAMClient({
-      ...MOTO_CLIENT_CONFIG,
-      endpoint: moto.endpoint,
-      requestHandler: aws,
-      maxAttempts: 5,
-    }),
-  );
-  const kube = new KubernetesHttpClient({
-    connection: async () => ({ server: server.url, caPem: server.caPem }),
-    tokens: { token: async () => TOKEN, invalidate: () => {} },
-    retry: { baseDelayMs: 1 },
-  });
-  clients.push(kube);
+  const { client, handler: aws } = h.iam();
+  const iam = new IamAdapter(client);
+  const kube = h.kubernetes();
   let passes = 0;
   const handle = createReconcileHandler({
     env: { RECONCILER_SEEDS: [SEED], EMPTY_ROLE_GRACE_SECONDS: 3600 },
@@ -174,7 +125,7 @@ const saEvent = (name: string, operation: 'create' | 'delete') =>
 const resyncEvent = () => envelope(DetailType.resync, { seed: SEED.name, reason: 'schedule' });
 
 function addServiceAccount(name: string): void {
-  server.addServiceAccount({
+  h.server.addServiceAccount({
     namespace: 'demo',
     name,
     annotations: { [SEED_ROLE_ANNOTATION]: SEED_ARN },
@@ -204,13 +155,13 @@ async function trustedBy(iam: IamAdapter): Promise<Map<string, string[]>> {
 }
 
 function roleArnOf(name: string): string | undefined {
-  const object = server.serviceAccount('demo', name) as
+  const object = h.server.serviceAccount('demo', name) as
     { metadata: { annotations?: Record<string, string> } } | undefined;
   return object?.metadata.annotations?.[ROLE_ARN_ANNOTATION];
 }
 
 function patchesOf(name: string): number {
-  return server.requests.filter(
+  return h.server.requests.filter(
     (r) =>
       r.method === 'PATCH' &&
       r.path === `/api/v1/namespaces/demo/serviceaccounts/${name}` &&
@@ -257,11 +208,11 @@ describe('the reconcile handler with duplicate and reordered events', () => {
     await expectGranted(iam, ['sa-a', 'sa-b', 'sa-c']);
 
     const seen = aws.actions.length;
-    const requests = server.requests.length;
+    const requests = h.server.requests.length;
     expect(await handle({ Records: [redelivered(first, 3)] })).toEqual({ batchItemFailures: [] });
     expect(passes()).toBe(2);
     expect(writesSince(aws, seen)).toEqual([]);
-    expect(server.requests.slice(requests).filter((r) => r.method !== 'GET')).toEqual([]);
+    expect(h.server.requests.slice(requests).filter((r) => r.method !== 'GET')).toEqual([]);
     for (const name of ['sa-a', 'sa-b', 'sa-c']) expect(patchesOf(name)).toBe(1);
     await expectGranted(iam, ['sa-a', 'sa-b', 'sa-c']);
   });
@@ -273,7 +224,7 @@ describe('the reconcile handler with duplicate and reordered events', () => {
     await expectGranted(iam, ['sa-keep', 'sa-gone']);
 
     // sa-gone is deleted; its "deleted" event comes first, a duplicate of its "created" one after.
-    server.deleteServiceAccount('demo', 'sa-gone');
+    h.server.deleteServiceAccount('demo', 'sa-gone');
     const beforeDelete = aws.actions.length;
     await handle({ Records: [record(saEvent('sa-gone', 'delete'))] });
     expect(writesSince(aws, beforeDelete)).toEqual(['UpdateAssumeRolePolicy']);
@@ -284,7 +235,7 @@ describe('the reconcile handler with duplicate and reordered events', () => {
     expect(out).toEqual({ batchItemFailures: [] });
     expect(writesSince(aws, beforeLate)).toEqual([]);
     await expectGranted(iam, ['sa-keep'], ['sa-gone']);
-    expect(server.events).toEqual([]);
+    expect(h.server.events).toEqual([]);
   });
 
   test('"deleted" and "created" of a ServiceAccount never seen arrive reversed in one batch: nothing is granted, nothing fails', async () => {
@@ -307,7 +258,7 @@ describe('the reconcile handler with duplicate and reordered events', () => {
     expect(granted).toMatch(/:role\/kubestash-irsa\/KubestashRole-0$/);
 
     // Deleted and re-created: a new object (new uid) without the role annotation.
-    server.deleteServiceAccount('demo', 'sa-x');
+    h.server.deleteServiceAccount('demo', 'sa-x');
     addServiceAccount('sa-x');
     const before = aws.actions.length;
     await handle({ Records: [record(saEvent('sa-x', 'create'))] });
@@ -332,13 +283,13 @@ describe('the reconcile handler with duplicate and reordered events', () => {
     await expectGranted(iam, ['sa-1', 'sa-2']);
 
     const before = aws.actions.length;
-    const requests = server.requests.length;
+    const requests = h.server.requests.length;
     const out = await handle({
       Records: [record(saEvent('sa-1', 'create')), record(saEvent('sa-2', 'create'))],
     });
     expect(out).toEqual({ batchItemFailures: [] });
     expect(writesSince(aws, before)).toEqual([]);
-    expect(server.requests.slice(requests).filter((r) => r.method === 'PATCH')).toEqual([]);
+    expect(h.server.requests.slice(requests).filter((r) => r.method === 'PATCH')).toEqual([]);
     await expectGranted(iam, ['sa-1', 'sa-2']);
   });
 

@@ -6,10 +6,7 @@
  * test server hold afterwards: nothing lost, nothing granted twice, and a
  * settled pass that writes nothing.
  */
-import { IAMClient } from '@aws-sdk/client-iam';
 import { IamAdapter } from '../../../lambda/adapters/iam/iam-adapter';
-import { KubernetesHttpClient } from '../../../lambda/adapters/kubernetes/kubernetes-http-client';
-import { KUBERNETES_RBAC_RULES } from '../../../lambda/adapters/kubernetes/kubernetes-rbac-rules';
 import { serviceAccountSubject } from '../../../lambda/domain/subject';
 import { parseTrustPolicy } from '../../../lambda/domain/trust-policy';
 import { ROLE_ARN_ANNOTATION, SEED_ROLE_ANNOTATION } from '../../../lambda/ports/annotations';
@@ -20,30 +17,13 @@ import {
   reconcileSeed,
 } from '../../../lambda/reconciler/reconcile-seed';
 import type { ReconcileOptions } from '../../../lambda/reconciler/reconcile-seed';
-import type { SeedEnv } from '../../../lambda/reconciler/reconciler-settings';
-import { FaultyAwsHandler, SimulatedCrash } from '../../support/faulty-aws-handler';
-import type { FaultOptions } from '../../support/faulty-aws-handler';
-import { KubernetesTestServer } from '../../support/kubernetes-test-server';
+import { SimulatedCrash } from '../../support/faulty-aws-handler';
+import type { FaultOptions, FaultyAwsHandler } from '../../support/faulty-aws-handler';
 import type { RecordedRequest } from '../../support/kubernetes-test-server';
-import { createSeedRole } from '../../support/moto-seed';
-import { MOTO_ACCOUNT, MOTO_CLIENT_CONFIG, startMotoServer } from '../../support/moto-server';
-import type { MotoServer } from '../../support/moto-server';
+import { MOTO_ACCOUNT } from '../../support/moto-server';
+import { ReconcileHarness, SEED, SEED_ARN } from '../../support/reconcile-harness';
 
-const TOKEN = 'k8s-aws-v1.test-token';
-const ISSUER = 'oidc.eks.us-east-1.amazonaws.com/id/ABCDEF';
-const SEED_ARN = `arn:aws:iam::${MOTO_ACCOUNT}:role/KubestashRole`;
 const PATH = '/kubestash-irsa/';
-const SEED: SeedEnv = {
-  name: 'KubestashRole',
-  conditionOperator: 'StringLike',
-  clusters: [
-    {
-      name: 'prod',
-      issuer: ISSUER,
-      providerArn: `arn:aws:iam::${MOTO_ACCOUNT}:oidc-provider/${ISSUER}`,
-    },
-  ],
-};
 const OPTIONS: ReconcileOptions = {
   emptyRoleGracePeriodSeconds: 3600,
   otherSeeds: [],
@@ -52,32 +32,8 @@ const OPTIONS: ReconcileOptions = {
 /** An emptied role may be deleted on the pass after the one that marked it. */
 const NO_GRACE: ReconcileOptions = { ...OPTIONS, emptyRoleGracePeriodSeconds: 0 };
 
-let moto: MotoServer;
-let server: KubernetesTestServer;
-const clients: KubernetesHttpClient[] = [];
-
-beforeAll(async () => {
-  moto = await startMotoServer();
-  server = await new KubernetesTestServer({
-    acceptToken: TOKEN,
-    rbacRules: KUBERNETES_RBAC_RULES,
-  }).start();
-});
-afterAll(async () => {
-  await Promise.all(clients.map((c) => c.close()));
-  await server.stop();
-  await moto.stop();
-});
-beforeEach(async () => {
-  await moto.reset();
-  server.reset();
-});
-
-function setUp(limit = 100): Promise<string> {
-  return createSeedRole(new IAMClient({ ...MOTO_CLIENT_CONFIG, endpoint: moto.endpoint }), {
-    roleCreationLimit: limit,
-  });
-}
+const h = ReconcileHarness.forJest();
+const setUp = (limit = 100) => h.createSeed(limit);
 
 interface KubernetesClientOptions {
   /**
@@ -90,20 +46,11 @@ interface KubernetesClientOptions {
 }
 
 function deps(faults: FaultOptions = {}, kube: KubernetesClientOptions = {}) {
-  const handler = new FaultyAwsHandler(faults);
-  const iam = new IAMClient({
-    ...MOTO_CLIENT_CONFIG,
-    endpoint: moto.endpoint,
-    requestHandler: handler,
-    maxAttempts: 5,
-  });
-  const client = new KubernetesHttpClient({
-    connection: async () => ({ server: server.url, caPem: server.caPem }),
-    tokens: { token: async () => TOKEN, invalidate: () => {} },
-    retry: { baseDelayMs: 1, ...(kube.dieOnDroppedReply === true ? { maxAttempts: 1 } : {}) },
+  const { client: iam, handler } = h.iam(faults);
+  const client = h.kubernetes({
+    ...(kube.dieOnDroppedReply === true ? { maxAttempts: 1 } : {}),
     ...(kube.pageSize === undefined ? {} : { pageSize: kube.pageSize }),
   });
-  clients.push(client);
   return {
     handler,
     deps: {
@@ -119,7 +66,7 @@ const saName = (i: number) => `sample-backup-daemon-demo-session-${1778072138 + 
 function addServiceAccounts(n: number, from = 0, seedRole = SEED_ARN): string[] {
   const names: string[] = [];
   for (let i = from; i < from + n; i++) {
-    server.addServiceAccount({
+    h.server.addServiceAccount({
       namespace: 'demo',
       name: saName(i),
       annotations: { [SEED_ROLE_ANNOTATION]: seedRole },
@@ -147,7 +94,7 @@ interface ServiceAccountView {
 function serviceAccountsInServer(names: readonly string[]): ServiceAccountView[] {
   const out: ServiceAccountView[] = [];
   for (const name of names) {
-    const object = server.serviceAccount('demo', name) as
+    const object = h.server.serviceAccount('demo', name) as
       { metadata: { uid: string; annotations?: Record<string, string> } } | undefined;
     if (object !== undefined)
       out.push({ name, uid: object.metadata.uid, annotations: object.metadata.annotations ?? {} });
@@ -200,7 +147,7 @@ async function expectSafe(iam: IamAdapter, names: readonly string[]): Promise<vo
 
 /** Successful merge patches of one ServiceAccount, including one whose answer was dropped. */
 function appliedPatches(name: string): RecordedRequest[] {
-  return server.requests.filter(
+  return h.server.requests.filter(
     (r) =>
       r.method === 'PATCH' &&
       r.path === `/api/v1/namespaces/demo/serviceaccounts/${name}` &&
@@ -240,7 +187,7 @@ async function expectConverged(
 
 /** Warning Events stored by the server, per ServiceAccount name and reason. */
 function storedEvents(): { name: string; uid: string; reason: string; message: string }[] {
-  return server.events.map((e) => {
+  return h.server.events.map((e) => {
     const event = e as {
       involvedObject: { name: string; uid: string };
       reason: string;
@@ -259,14 +206,14 @@ function storedEvents(): { name: string; uid: string; reason: string; message: s
 
 /** A pass with nothing left to do: no IAM write, no merge patch, no new Event. */
 async function expectSettled(options: ReconcileOptions = OPTIONS): Promise<void> {
-  const before = server.requests.length;
-  const eventsBefore = server.events.length;
+  const before = h.server.requests.length;
+  const eventsBefore = h.server.events.length;
   const settled = deps();
   const result = await reconcileSeed(settled.deps, SEED, options);
   expect(writes(settled.handler)).toEqual([]);
   expect(result).toMatchObject({ created: 0, updated: 0, deleted: 0, annotated: 0 });
-  expect(server.requests.slice(before).filter((r) => r.method === 'PATCH')).toEqual([]);
-  expect(server.events.length).toBe(eventsBefore);
+  expect(h.server.requests.slice(before).filter((r) => r.method === 'PATCH')).toEqual([]);
+  expect(h.server.events.length).toBe(eventsBefore);
 }
 
 /** The ServiceAccounts annotated with a given derived role. */
@@ -288,11 +235,11 @@ describe('a crash between creating a role and attaching its policy', () => {
     // The trust policy already names every subject: the plan alone sees nothing
     // to update. The rerun dies right after its first annotation: by then the
     // role must carry its policy.
-    server.crashAfter({ when: (r) => r.method === 'PATCH' });
+    h.server.crashAfter({ when: (r) => r.method === 'PATCH' });
     const rerun = deps({}, { dieOnDroppedReply: true });
     await expect(reconcileSeed(rerun.deps, SEED, OPTIONS)).rejects.toThrow();
     expect(writes(rerun.handler)).toEqual(['AttachRolePolicy']);
-    expect(server.requests.filter((r) => r.replyDropped === true)).toHaveLength(1);
+    expect(h.server.requests.filter((r) => r.replyDropped === true)).toHaveLength(1);
     expect(await rerun.deps.iam.listAttachedPolicyArns('KubestashRole-0')).toEqual([policyArn]);
 
     const last = deps();
@@ -322,7 +269,7 @@ describe('crashes right after the IAM calls that empty and delete a derived role
     const policyArn = await setUp();
     const first = addServiceAccounts(3);
     await reconcileSeed(deps().deps, SEED, NO_GRACE);
-    for (const name of first) server.deleteServiceAccount('demo', name);
+    for (const name of first) h.server.deleteServiceAccount('demo', name);
     // Emptied: its trust now names nobody and it carries the empty-since mark.
     await reconcileSeed(deps().deps, SEED, NO_GRACE);
     const [emptied] = await deps().deps.iam.listRolesUnderPath(PATH);
@@ -363,11 +310,11 @@ describe('crashes right after the IAM calls that empty and delete a derived role
       const leaving = annotatedWith(all, 'KubestashRole-1');
       expect(kept.length + leaving.length).toBe(25);
       expect(leaving.length).toBeGreaterThan(0);
-      for (const name of leaving) server.deleteServiceAccount('demo', name);
+      for (const name of leaving) h.server.deleteServiceAccount('demo', name);
       await reconcileSeed(deps().deps, SEED, NO_GRACE); // empties and marks KubestashRole-1
 
       // Refused on the deleting pass: its Event comes after the IAM writes.
-      server.addServiceAccount({
+      h.server.addServiceAccount({
         namespace: 'demo',
         name: 'names-another-seed',
         annotations: { [SEED_ROLE_ANNOTATION]: `arn:aws:iam::${MOTO_ACCOUNT}:role/OtherRole` },
@@ -376,7 +323,7 @@ describe('crashes right after the IAM calls that empty and delete a derived role
       crashing.handler.crashAfter(action);
       await expect(reconcileSeed(crashing.deps, SEED, NO_GRACE)).rejects.toThrow(SimulatedCrash);
       expect(writes(crashing.handler).at(-1)).toBe(action);
-      expect(server.events).toEqual([]);
+      expect(h.server.events).toEqual([]);
       await expectSafe(crashing.deps.iam, kept);
 
       // KubestashRole-0 is full: a newcomer needs KubestashRole-1, half-deleted or gone.
@@ -403,7 +350,7 @@ describe('crashes right after the IAM calls that empty and delete a derived role
     await reconcileSeed(deps().deps, SEED, NO_GRACE);
     const kept = annotatedWith(all, 'KubestashRole-0');
     for (const name of annotatedWith(all, 'KubestashRole-1'))
-      server.deleteServiceAccount('demo', name);
+      h.server.deleteServiceAccount('demo', name);
     await reconcileSeed(deps().deps, SEED, NO_GRACE);
     const crashing = deps();
     crashing.handler.crashAfter('DeleteRole');
@@ -449,16 +396,16 @@ describe('a crash right after each Kubernetes call the reconciler makes', () => 
         const probe = deps();
         const dry = await reconcileSeed(probe.deps, SEED, OPTIONS);
         skipCount = dry.annotated - 1;
-        await moto.reset();
-        server.reset();
+        await h.moto.reset();
+        h.server.reset();
         await setUp(2);
         addServiceAccounts(50);
       }
 
-      server.crashAfter({ when, skip: skipCount });
+      h.server.crashAfter({ when, skip: skipCount });
       const crashing = deps({}, { dieOnDroppedReply: true, pageSize: 10 });
       await expect(reconcileSeed(crashing.deps, SEED, OPTIONS)).rejects.toThrow();
-      const dropped = server.requests.filter((r) => r.replyDropped === true);
+      const dropped = h.server.requests.filter((r) => r.replyDropped === true);
       expect(dropped).toHaveLength(1);
       expect(when(dropped[0])).toBe(true);
       await expectSafe(crashing.deps.iam, names);
@@ -541,7 +488,7 @@ describe("the account's IAM roles quota exhausted", () => {
       const still = await reconcileSeed(again.deps, SEED, OPTIONS);
       expect(writes(again.handler)).toEqual([]);
       expect(still.annotated).toBe(0);
-      expect(server.events).toHaveLength(events.length);
+      expect(h.server.events).toHaveLength(events.length);
 
       // Quota raised: the next pass creates the roles and grants the rest.
       const lifted = deps();

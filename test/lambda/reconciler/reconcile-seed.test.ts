@@ -1,74 +1,18 @@
-import { IAMClient } from '@aws-sdk/client-iam';
 import { IamAdapter } from '../../../lambda/adapters/iam/iam-adapter';
-import { KubernetesHttpClient } from '../../../lambda/adapters/kubernetes/kubernetes-http-client';
-import { KUBERNETES_RBAC_RULES } from '../../../lambda/adapters/kubernetes/kubernetes-rbac-rules';
 import { parseTrustPolicy } from '../../../lambda/domain/trust-policy';
 import { reconcileSeed } from '../../../lambda/reconciler/reconcile-seed';
-import type { SeedEnv } from '../../../lambda/reconciler/reconciler-settings';
-import { FaultyAwsHandler, SimulatedCrash } from '../../support/faulty-aws-handler';
-import type { FaultOptions } from '../../support/faulty-aws-handler';
-import { KubernetesTestServer } from '../../support/kubernetes-test-server';
-import { createSeedRole } from '../../support/moto-seed';
-import { MOTO_ACCOUNT, MOTO_CLIENT_CONFIG, startMotoServer } from '../../support/moto-server';
-import type { MotoServer } from '../../support/moto-server';
+import { SimulatedCrash } from '../../support/faulty-aws-handler';
+import type { FaultOptions, FaultyAwsHandler } from '../../support/faulty-aws-handler';
+import { ReconcileHarness, SEED, SEED_ARN } from '../../support/reconcile-harness';
 
-const TOKEN = 'k8s-aws-v1.test-token';
-const ISSUER = 'oidc.eks.us-east-1.amazonaws.com/id/ABCDEF';
-const SEED_ARN = `arn:aws:iam::${MOTO_ACCOUNT}:role/KubestashRole`;
-const SEED: SeedEnv = {
-  name: 'KubestashRole',
-  conditionOperator: 'StringLike',
-  clusters: [
-    {
-      name: 'prod',
-      issuer: ISSUER,
-      providerArn: `arn:aws:iam::${MOTO_ACCOUNT}:oidc-provider/${ISSUER}`,
-    },
-  ],
-};
 const OPTIONS = { emptyRoleGracePeriodSeconds: 3600, otherSeeds: [], reportUnknownSeeds: true };
 
-let moto: MotoServer;
-let server: KubernetesTestServer;
-const clients: KubernetesHttpClient[] = [];
-
-beforeAll(async () => {
-  moto = await startMotoServer();
-  server = await new KubernetesTestServer({
-    acceptToken: TOKEN,
-    rbacRules: KUBERNETES_RBAC_RULES,
-  }).start();
-});
-afterAll(async () => {
-  await Promise.all(clients.map((c) => c.close()));
-  await server.stop();
-  await moto.stop();
-});
-beforeEach(async () => {
-  await moto.reset();
-  server.reset();
-});
-
-function setUp(limit = 100): Promise<string> {
-  return createSeedRole(new IAMClient({ ...MOTO_CLIENT_CONFIG, endpoint: moto.endpoint }), {
-    roleCreationLimit: limit,
-  });
-}
+const h = ReconcileHarness.forJest();
+const setUp = (limit = 100) => h.createSeed(limit);
 
 function deps(faults: FaultOptions = {}) {
-  const handler = new FaultyAwsHandler(faults);
-  const iam = new IAMClient({
-    ...MOTO_CLIENT_CONFIG,
-    endpoint: moto.endpoint,
-    requestHandler: handler,
-    maxAttempts: 5,
-  });
-  const client = new KubernetesHttpClient({
-    connection: async () => ({ server: server.url, caPem: server.caPem }),
-    tokens: { token: async () => TOKEN, invalidate: () => {} },
-    retry: { baseDelayMs: 1 },
-  });
-  clients.push(client);
+  const { client: iam, handler } = h.iam(faults);
+  const client = h.kubernetes();
   return {
     handler,
     deps: {
@@ -81,7 +25,7 @@ function deps(faults: FaultOptions = {}) {
 
 function addServiceAccounts(n: number, from = 0) {
   for (let i = from; i < from + n; i++) {
-    server.addServiceAccount({
+    h.server.addServiceAccount({
       namespace: 'demo',
       name: `sample-backup-daemon-demo-session-${1778072138 + i}`,
       annotations: { 'go.klusters.dev/seed-role-name': SEED_ARN },
@@ -102,7 +46,7 @@ describe('reconcileSeed against moto and the Kubernetes test server', () => {
     const result = await reconcileSeed(first.deps, SEED, OPTIONS);
     expect(result).toMatchObject({ created: 3, updated: 0, annotated: 45, events: 0 });
     expect(writes(first.handler).filter((a) => a === 'CreateRole')).toHaveLength(3);
-    const sa = server.serviceAccount('demo', 'sample-backup-daemon-demo-session-1778072138') as {
+    const sa = h.server.serviceAccount('demo', 'sample-backup-daemon-demo-session-1778072138') as {
       metadata: { annotations: Record<string, string> };
     };
     expect(sa.metadata.annotations['eks.amazonaws.com/role-arn']).toMatch(
@@ -113,7 +57,7 @@ describe('reconcileSeed against moto and the Kubernetes test server', () => {
       expect(await first.deps.iam.listAttachedPolicyArns(role.name)).toEqual([policyArn]);
       expect(parseTrustPolicy(role.trustPolicy).unrecognized).toEqual([]);
     }
-    const patches = server.requests.filter((r) => r.method === 'PATCH');
+    const patches = h.server.requests.filter((r) => r.method === 'PATCH');
     expect(patches[0].headers['content-type']).toBe('application/merge-patch+json');
 
     const second = deps();
@@ -161,7 +105,9 @@ describe('reconcileSeed against moto and the Kubernetes test server', () => {
     const result = await reconcileSeed(d, SEED, OPTIONS);
     expect(result.created).toBe(1);
     expect(result.events).toBe(25 - result.annotated);
-    const events = server.requests.filter((r) => r.method === 'POST' && r.path.endsWith('/events'));
+    const events = h.server.requests.filter(
+      (r) => r.method === 'POST' && r.path.endsWith('/events'),
+    );
     expect(events.length).toBe(result.events);
     expect(JSON.stringify(events[0].body)).toMatch(
       /DerivedRoleLimitReached.*KubestashRoleRoleCreationLimit/,
@@ -176,7 +122,7 @@ describe('reconcileSeed against moto and the Kubernetes test server', () => {
     const gone = 'sample-backup-daemon-demo-session-1778072139';
     const original = d.kubernetes('prod').patchServiceAccountAnnotations.bind(d.kubernetes('prod'));
     d.kubernetes('prod').patchServiceAccountAnnotations = async (ns, name, annotations, pre) => {
-      if (name === gone) server.deleteServiceAccount(ns, name);
+      if (name === gone) h.server.deleteServiceAccount(ns, name);
       return original(ns, name, annotations, pre);
     };
     const result = await reconcileSeed(d, SEED, OPTIONS);
@@ -212,7 +158,7 @@ describe('reconcileSeed against moto and the Kubernetes test server', () => {
       if (action === 'TagRole') {
         // Emptying a role: its trust is rewritten, then it is marked.
         for (let i = 0; i < 3; i++)
-          server.deleteServiceAccount(
+          h.server.deleteServiceAccount(
             'demo',
             `sample-backup-daemon-demo-session-${1778072138 + i}`,
           );

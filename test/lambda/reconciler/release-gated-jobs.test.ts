@@ -1,17 +1,11 @@
-import { IAMClient } from '@aws-sdk/client-iam';
 import { STSClient } from '@aws-sdk/client-sts';
 import { IamAdapter } from '../../../lambda/adapters/iam/iam-adapter';
-import { KubernetesHttpClient } from '../../../lambda/adapters/kubernetes/kubernetes-http-client';
-import { KUBERNETES_RBAC_RULES } from '../../../lambda/adapters/kubernetes/kubernetes-rbac-rules';
 import { StsWebIdentity } from '../../../lambda/adapters/sts/sts-web-identity';
 import { reconcileSeed } from '../../../lambda/reconciler/reconcile-seed';
 import type { ReconcileOptions } from '../../../lambda/reconciler/reconcile-seed';
-import type { SeedEnv } from '../../../lambda/reconciler/reconciler-settings';
 import type { WebIdentityOutcome, WebIdentityPort } from '../../../lambda/ports/web-identity-port';
-import { KubernetesTestServer } from '../../support/kubernetes-test-server';
-import { createSeedRole } from '../../support/moto-seed';
-import { MOTO_ACCOUNT, MOTO_CLIENT_CONFIG, startMotoServer } from '../../support/moto-server';
-import type { MotoServer } from '../../support/moto-server';
+import { MOTO_ACCOUNT, MOTO_CLIENT_CONFIG } from '../../support/moto-server';
+import { ReconcileHarness, SEED, SEED_ARN } from '../../support/reconcile-harness';
 
 /**
  * The release half of the job gate, against a real moto_server (IAM, STS)
@@ -20,45 +14,12 @@ import type { MotoServer } from '../../support/moto-server';
  * propagation delay is played by a wrapper that denies the first N calls
  * exactly as IAM words it, then hands over to moto.
  */
-const TOKEN = 'k8s-aws-v1.test-token';
-const ISSUER = 'oidc.eks.us-east-1.amazonaws.com/id/ABCDEF';
-const SEED_ARN = `arn:aws:iam::${MOTO_ACCOUNT}:role/KubestashRole`;
-const SEED: SeedEnv = {
-  name: 'KubestashRole',
-  conditionOperator: 'StringLike',
-  clusters: [
-    {
-      name: 'prod',
-      issuer: ISSUER,
-      providerArn: `arn:aws:iam::${MOTO_ACCOUNT}:oidc-provider/${ISSUER}`,
-    },
-  ],
-};
 const MANAGED = { 'app.kubernetes.io/managed-by': 'kubestash.com' };
 const HELD = { 'kubestash-irsa.io/gate': 'held' };
 // The test server stamps objects with the real clock, so the reconciler's clock starts there too.
 const NOW = new Date();
 
-let moto: MotoServer;
-let server: KubernetesTestServer;
-const clients: KubernetesHttpClient[] = [];
-
-beforeAll(async () => {
-  moto = await startMotoServer();
-  server = await new KubernetesTestServer({
-    acceptToken: TOKEN,
-    rbacRules: KUBERNETES_RBAC_RULES,
-  }).start();
-});
-afterAll(async () => {
-  await Promise.all(clients.map((c) => c.close()));
-  await server.stop();
-  await moto.stop();
-});
-beforeEach(async () => {
-  await moto.reset();
-  server.reset();
-});
+const h = ReconcileHarness.forJest();
 
 /** Denies the first `denials` calls as IAM does while a trust policy propagates. */
 class PropagatingIam implements WebIdentityPort {
@@ -82,21 +43,10 @@ class PropagatingIam implements WebIdentityPort {
   }
 }
 
-function setUp(limit = 100) {
-  return createSeedRole(new IAMClient({ ...MOTO_CLIENT_CONFIG, endpoint: moto.endpoint }), {
-    roleCreationLimit: limit,
-  });
-}
-
 function deps(denials = 0, now = NOW) {
-  const client = new KubernetesHttpClient({
-    connection: async () => ({ server: server.url, caPem: server.caPem }),
-    tokens: { token: async () => TOKEN, invalidate: () => {} },
-    retry: { baseDelayMs: 1 },
-  });
-  clients.push(client);
+  const client = h.kubernetes();
   const iamWebIdentity = new PropagatingIam(
-    new StsWebIdentity(new STSClient({ ...MOTO_CLIENT_CONFIG, endpoint: moto.endpoint })),
+    new StsWebIdentity(new STSClient({ ...MOTO_CLIENT_CONFIG, endpoint: h.moto.endpoint })),
     denials,
   );
   const slept: number[] = [];
@@ -105,7 +55,7 @@ function deps(denials = 0, now = NOW) {
     iamWebIdentity,
     slept,
     deps: {
-      iam: new IamAdapter(new IAMClient({ ...MOTO_CLIENT_CONFIG, endpoint: moto.endpoint })),
+      iam: new IamAdapter(h.iam().client),
       kubernetes: () => client,
       webIdentity: iamWebIdentity,
       now: () => new Date(clock),
@@ -125,12 +75,12 @@ const PROVEN = options({ stuckAfterSeconds: 1800, proof: { attempts: 5, delayMs:
 
 function addSession(i: number, opts: { seeded?: boolean; job?: Record<string, unknown> } = {}) {
   const name = `sample-backup-daemon-demo-session-${1778072138 + i}`;
-  server.addServiceAccount({
+  h.server.addServiceAccount({
     namespace: 'demo',
     name,
     annotations: opts.seeded === false ? {} : { 'go.klusters.dev/seed-role-name': SEED_ARN },
   });
-  server.addJob({
+  h.server.addJob({
     namespace: 'demo',
     name,
     uid: `job-${i}`,
@@ -144,16 +94,16 @@ function addSession(i: number, opts: { seeded?: boolean; job?: Record<string, un
 }
 
 type JobJson = { metadata: { annotations?: Record<string, string> }; spec: { suspend: boolean } };
-const job = (name: string) => server.job('demo', name) as JobJson;
+const job = (name: string) => h.server.job('demo', name) as JobJson;
 const eventsOn = (name: string) =>
-  server.events
+  h.server.events
     .filter((e) => (e.involvedObject as { name: string; kind: string }).name === name)
     .filter((e) => (e.involvedObject as { kind: string }).kind === 'Job')
     .map((e) => ({ type: e.type, reason: e.reason, message: e.message as string }));
 
 describe('releasing the Jobs the gate holds', () => {
   test('a held Job is released in the pass that grants its ServiceAccount, after IAM accepts the token', async () => {
-    await setUp();
+    await h.createSeed();
     const name = addSession(0);
     const { deps: d, iamWebIdentity } = deps();
     const result = await reconcileSeed(d, SEED, PROVEN);
@@ -169,11 +119,11 @@ describe('releasing the Jobs the gate holds', () => {
       { type: 'Normal', reason: 'Released', message: expect.stringContaining(roleArn) },
     ]);
     expect(iamWebIdentity.calls).toBe(1);
-    expect(server.issuedTokens).toEqual([
+    expect(h.server.issuedTokens).toEqual([
       expect.objectContaining({ name, audiences: ['sts.amazonaws.com'], expirationSeconds: 600 }),
     ]);
     // The unsuspend is one merge patch guarded by the Job's uid.
-    const unsuspend = server.requests.find(
+    const unsuspend = h.server.requests.find(
       (r) => r.method === 'PATCH' && r.path.endsWith(`/jobs/${name}`),
     );
     expect(unsuspend?.contentType).toBe('application/merge-patch+json');
@@ -181,7 +131,7 @@ describe('releasing the Jobs the gate holds', () => {
   });
 
   test('a trust policy that propagates only after 3 denials: released on the 4th attempt, 2 s apart', async () => {
-    await setUp();
+    await h.createSeed();
     const name = addSession(0);
     const { deps: d, iamWebIdentity, slept } = deps(3);
     const result = await reconcileSeed(d, SEED, PROVEN);
@@ -192,7 +142,7 @@ describe('releasing the Jobs the gate holds', () => {
   });
 
   test('not yet propagated after every attempt: the Job stays held with an Event, and the next pass releases it', async () => {
-    await setUp();
+    await h.createSeed();
     const name = addSession(0);
     const first = deps(99);
     const held = await reconcileSeed(first.deps, SEED, PROVEN);
@@ -218,7 +168,7 @@ describe('releasing the Jobs the gate holds', () => {
   });
 
   test('proofs share a time budget per pass: Jobs past it are left for the next pass, untouched', async () => {
-    await setUp();
+    await h.createSeed();
     const names = [0, 1, 2, 3, 4, 5].map((i) => addSession(i));
     const { deps: d } = deps(99);
     const result = await reconcileSeed(
@@ -231,7 +181,7 @@ describe('releasing the Jobs the gate holds', () => {
   });
 
   test('without proof, a Job is released as soon as the trust policy and the annotation are written', async () => {
-    await setUp();
+    await h.createSeed();
     const name = addSession(0);
     const { deps: d, iamWebIdentity } = deps(99);
     const result = await reconcileSeed(d, SEED, options({ stuckAfterSeconds: 1800 }));
@@ -244,7 +194,7 @@ describe('releasing the Jobs the gate holds', () => {
 
   test('a refused ServiceAccount: its Job stays held with the refusal on it, and is marked stuck after stuckAfter', async () => {
     // One derived role of a 2048-character trust policy holds ~20 of these subjects.
-    await setUp(1);
+    await h.createSeed(1);
     const names = Array.from({ length: 30 }, (_, i) => addSession(i));
     const early = await reconcileSeed(deps().deps, SEED, PROVEN);
     const refused = early.plan.refusals.map((r) => r.name);
@@ -275,7 +225,7 @@ describe('releasing the Jobs the gate holds', () => {
   });
 
   test('Jobs the gate did not hold, finished Jobs and Jobs already released are left alone', async () => {
-    await setUp();
+    await h.createSeed();
     const theirs = addSession(0, { job: { annotations: {} } });
     const finished = addSession(1, { job: { conditions: [{ type: 'Complete', status: 'True' }] } });
     const result = await reconcileSeed(deps().deps, SEED, PROVEN);
@@ -285,9 +235,9 @@ describe('releasing the Jobs the gate holds', () => {
   });
 
   test('a Job whose ServiceAccount names no seed, or does not exist, is told so on the Job', async () => {
-    await setUp();
+    await h.createSeed();
     const bare = addSession(0, { seeded: false });
-    server.addJob({
+    h.server.addJob({
       namespace: 'demo',
       name: 'orphan',
       uid: 'job-orphan',
@@ -313,14 +263,14 @@ describe('releasing the Jobs the gate holds', () => {
   });
 
   test('a Job deleted between the list and the release is skipped; the pass goes on', async () => {
-    await setUp();
+    await h.createSeed();
     const gone = addSession(0);
     const kept = addSession(1);
     const { deps: d } = deps();
     const kubernetes = d.kubernetes();
     const original = kubernetes.setJobSuspended.bind(kubernetes);
     kubernetes.setJobSuspended = async (namespace, name, suspend, opts) => {
-      if (name === gone) server.deleteJob('demo', gone);
+      if (name === gone) h.server.deleteJob('demo', gone);
       return original(namespace, name, suspend, opts);
     };
     const result = await reconcileSeed(d, SEED, PROVEN);
