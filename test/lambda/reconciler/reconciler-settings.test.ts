@@ -1,4 +1,8 @@
-import { readReconcilerEnv, seedTagSettings } from '../../../lambda/reconciler/reconciler-settings';
+import {
+  gateReleaseOptions,
+  readReconcilerEnv,
+  seedTagSettings,
+} from '../../../lambda/reconciler/reconciler-settings';
 import type { SeedRoleRecord } from '../../../lambda/ports/iam-port';
 
 function seed(tags: Record<string, string>): SeedRoleRecord {
@@ -87,5 +91,53 @@ describe('readReconcilerEnv', () => {
       /not the JSON the stack writes/,
     );
     expect(() => readReconcilerEnv({ RECONCILER_SEEDS: '[]' })).toThrow(/RECONCILER_SEEDS/);
+  });
+});
+
+describe('gateReleaseOptions', () => {
+  const SEEDS = JSON.stringify([
+    {
+      name: 'KubestashRole',
+      conditionOperator: 'StringLike',
+      clusters: [
+        {
+          name: 'prod',
+          issuer: 'oidc.example/id/X',
+          providerArn: 'arn:aws:iam::1:oidc-provider/x',
+        },
+      ],
+    },
+  ]);
+
+  test('no gate settings: no release step', () => {
+    expect(gateReleaseOptions(readReconcilerEnv({ RECONCILER_SEEDS: SEEDS }))).toBeUndefined();
+  });
+
+  test('with the gate: the stuck time, and the proof unless its attempts are 0', () => {
+    expect(
+      gateReleaseOptions(
+        readReconcilerEnv({
+          RECONCILER_SEEDS: SEEDS,
+          GATE_STUCK_AFTER_SECONDS: '1800',
+          GATE_PROOF_ATTEMPTS: '10',
+          GATE_PROOF_DELAY_MS: '3000',
+        }),
+      ),
+    ).toEqual({ stuckAfterSeconds: 1800, proof: { attempts: 10, delayMs: 3000 } });
+    expect(
+      gateReleaseOptions(
+        readReconcilerEnv({
+          RECONCILER_SEEDS: SEEDS,
+          GATE_STUCK_AFTER_SECONDS: '1800',
+          GATE_PROOF_ATTEMPTS: '0',
+        }),
+      ),
+    ).toEqual({ stuckAfterSeconds: 1800 });
+  });
+
+  test('a stuck time under a minute is a deployment error', () => {
+    expect(() =>
+      readReconcilerEnv({ RECONCILER_SEEDS: SEEDS, GATE_STUCK_AFTER_SECONDS: '5' }),
+    ).toThrow(/GATE_STUCK_AFTER_SECONDS/);
   });
 });

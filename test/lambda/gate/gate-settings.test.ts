@@ -1,0 +1,56 @@
+import { readGateSettings } from '../../../lambda/gate/gate-settings';
+
+const ENV = {
+  ALLOWED_NAMESPACES: 'demo prod',
+  BUCKETS:
+    'bucket-a=ace/backups/.kubestash-irsa-access-check/ bucket-b=.kubestash-irsa-access-check/',
+  CLUSTER_SEEDS: 'prod-cluster=KubestashRole,OtherSeed;dr-cluster=KubestashRole',
+  ACCESS_CHECK_IMAGE: 'amazon/aws-cli:2.27.50',
+  ACCESS_CHECK_ATTEMPTS: '12',
+  ACCESS_CHECK_DELAY_SECONDS: '5',
+};
+
+describe('readGateSettings', () => {
+  test('reads what the JobGate construct writes', () => {
+    expect(readGateSettings(ENV)).toEqual({
+      allowedNamespaces: ['demo', 'prod'],
+      buckets: [
+        { bucket: 'bucket-a', prefix: 'ace/backups/.kubestash-irsa-access-check/' },
+        { bucket: 'bucket-b', prefix: '.kubestash-irsa-access-check/' },
+      ],
+      clusterSeeds: {
+        'prod-cluster': ['KubestashRole', 'OtherSeed'],
+        'dr-cluster': ['KubestashRole'],
+      },
+      accessCheckImage: 'amazon/aws-cli:2.27.50',
+      accessCheckAttempts: 12,
+      accessCheckDelaySeconds: 5,
+    });
+  });
+
+  test.each<[string, Record<string, string | undefined>, RegExp]>([
+    [
+      'a missing variable',
+      { ALLOWED_NAMESPACES: undefined },
+      /ALLOWED_NAMESPACES is not set; redeploy/,
+    ],
+    [
+      'a bucket without prefix',
+      { BUCKETS: 'bucket-a' },
+      /BUCKETS: "bucket-a" is not bucket=prefix/,
+    ],
+    [
+      'a cluster without seeds',
+      { CLUSTER_SEEDS: 'prod' },
+      /CLUSTER_SEEDS: "prod" is not cluster=seed/,
+    ],
+    [
+      'zero attempts',
+      { ACCESS_CHECK_ATTEMPTS: '0' },
+      /ACCESS_CHECK_ATTEMPTS: "0" is not a whole number from 1 to 100/,
+    ],
+    ['a fractional delay', { ACCESS_CHECK_DELAY_SECONDS: '1.5' }, /ACCESS_CHECK_DELAY_SECONDS/],
+  ])('%s fails the cold start with the variable named', (_, change, message) => {
+    expect(() => readGateSettings({ ...ENV, ...change })).toThrow(message);
+  });
+});
