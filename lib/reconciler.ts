@@ -68,8 +68,8 @@ export interface ReconcilerGateProps {
 /**
  * The reconciler: events on a bus say where to look; a FIFO queue serializes
  * them per seed; a Lambda reads Kubernetes and IAM, plans, and applies the
- * fewest writes. Alarms watch the dead-letter queue, errors, and how close
- * each seed is to its derived-role limit.
+ * fewest writes. Alarms watch the dead-letter queue, errors, the account's roles
+ * quota, and how close each seed is to its derived-role limit.
  */
 export class Reconciler extends Construct {
   readonly function: NodejsFunction;
@@ -183,6 +183,20 @@ export class Reconciler extends Construct {
             period: Duration.minutes(15),
           }),
           threshold: 80,
+          evaluationPeriods: 1,
+          comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
+          treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
+        }),
+        new cloudwatch.Alarm(this, `RoleQuota${alphanumeric(seed)}`, {
+          alarmDescription: `kubestash-irsa (${stack.stackName}): IAM refused a derived role of ${seed} because the account holds its maximum number of roles; backups wait until the quota "Roles per account" (L-FE177D64) is raised or unused roles are deleted`,
+          metric: new cloudwatch.Metric({
+            namespace: 'KubestashIrsa',
+            metricName: 'RoleQuotaExceeded',
+            dimensionsMap: { service: 'reconciler', Seed: seed },
+            statistic: 'Sum',
+            period: Duration.minutes(15),
+          }),
+          threshold: 1,
           evaluationPeriods: 1,
           comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
           treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,

@@ -52,6 +52,16 @@ describe('Reconciler', () => {
     });
   });
 
+  test('alarms when IAM refuses a derived role for the account roles quota', () => {
+    template.hasResourceProperties('AWS::CloudWatch::Alarm', {
+      MetricName: 'RoleQuotaExceeded',
+      Namespace: 'KubestashIrsa',
+      Threshold: 1,
+      Dimensions: Match.arrayWith([{ Name: 'Seed', Value: 'KubestashRole' }]),
+      AlarmDescription: Match.stringLikeRegexp('L-FE177D64'),
+    });
+  });
+
   test('is deleted before the derived-role cleanup runs', () => {
     const [id] = Object.keys(functions);
     const cleanup = Object.keys(template.findResources('Custom::DerivedRoleCleanup'))[0];
