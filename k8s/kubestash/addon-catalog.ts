@@ -325,6 +325,20 @@ export function addonNamed(name: string): Addon | undefined {
   return ADDON_CATALOG.find((a) => a.name === name);
 }
 
+/**
+ * The addon that runs a backup of `target`: the one named, or else the one
+ * that backs up the target's kind in its API group (by default the group the
+ * catalog knows for that kind).
+ */
+export function addonFor(
+  target: { readonly kind: string; readonly apiGroup?: string },
+  name: string | undefined,
+): Addon | undefined {
+  return name === undefined
+    ? addonForTarget(target.apiGroup ?? defaultApiGroup(target.kind), target.kind)
+    : addonNamed(name);
+}
+
 /** The API group of a kind the catalog knows; `apps` for anything else. */
 export function defaultApiGroup(kind: string): string {
   return ADDON_CATALOG.find((a) => a.targetKinds.includes(kind))?.targetApiGroup ?? 'apps';

@@ -6,13 +6,7 @@ import {
   ROLE_PATH_PATTERN,
   maxSeedNameLength,
 } from '../../lambda/domain/iam-names';
-import {
-  ADDON_CATALOG,
-  addonForTarget,
-  addonNamed,
-  defaultApiGroup,
-  taskProblems,
-} from '../../k8s/kubestash/addon-catalog';
+import { ADDON_CATALOG, addonFor, taskProblems } from '../../k8s/kubestash/addon-catalog';
 import { databaseDumpSchema, dumpRoleName } from './database-dump-config';
 import { jobGateSchema } from './job-gate-config';
 import { kubernetesConfigSchema } from './kubernetes-config';
@@ -414,10 +408,7 @@ function checkAddonTask(
   path: (string | number)[],
   ctx: z.RefinementCtx,
 ): void {
-  const addon =
-    item.addon === undefined
-      ? addonForTarget(item.target.apiGroup ?? defaultApiGroup(item.target.kind), item.target.kind)
-      : addonNamed(item.addon);
+  const addon = addonFor(item.target, item.addon);
   if (addon === undefined) {
     ctx.addIssue({
       code: 'custom',
@@ -427,6 +418,18 @@ function checkAddonTask(
           ? `no known addon backs up kind ${item.target.kind}; use one of ${ADDON_CATALOG.flatMap((a) => a.targetKinds).join(', ')}, or name the addon`
           : `unknown addon "${item.addon}"; use one of ${ADDON_CATALOG.map((a) => a.name).join(', ')}`,
     });
+    return;
+  }
+  if (!addon.targetKinds.includes(item.target.kind)) {
+    // A restore names its backup's addon: the mismatch is reported once, on the backup.
+    if (direction === 'backup') {
+      const fitting = addonFor(item.target, undefined);
+      ctx.addIssue({
+        code: 'custom',
+        path: [...path, 'addon'],
+        message: `it backs up ${addon.targetKinds.join(', ')}, not ${item.target.kind}; ${fitting === undefined ? 'choose an addon for that kind' : `remove addon to use ${fitting.name}`}`,
+      });
+    }
     return;
   }
   for (const problem of taskProblems(addon, direction, item.task, item.params)) {
