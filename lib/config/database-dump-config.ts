@@ -1,4 +1,11 @@
 import { z } from 'zod';
+import {
+  DNS_LABEL,
+  KMS_KEY_ARN,
+  SECRET_ARN,
+  namespaceSchema,
+  pinnedImageSchema,
+} from './common-schemas';
 import { cronScheduleSchema } from './cron-schedule';
 import { ROLE_NAME_PATTERN, MAX_ROLE_NAME_LENGTH } from '../../lambda/domain/iam-names';
 
@@ -8,20 +15,13 @@ import { ROLE_NAME_PATTERN, MAX_ROLE_NAME_LENGTH } from '../../lambda/domain/iam
  * apps read it: the CDK stack creates the role, the cdk8s app the CronJob.
  */
 
-const DNS_LABEL = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/;
-const SECRET_ARN = /^arn:aws[a-z-]*:secretsmanager:[a-z0-9-]+:\d{12}:secret:[\w/+=.@-]+$/;
-const KMS_KEY_ARN = /^arn:aws[a-z-]*:kms:[a-z0-9-]+:\d{12}:key\/[A-Za-z0-9-]+$/;
 const QUANTITY = /^[0-9]+(\.[0-9]+)?(m|Ki|Mi|Gi|Ti|k|M|G|T)?$/;
-// An image pinned by tag or digest; "latest" would make two dumps run different code.
-const IMAGE = /^[a-z0-9]+([._/:-][a-z0-9]+)*(:[\w][\w.-]{0,127}|@sha256:[a-f0-9]{64})$/;
 
 const quantity = z.string().regex(QUANTITY, 'write a Kubernetes quantity such as 100m or 512Mi');
-const image = z
-  .string()
-  .regex(IMAGE, 'give an image with a tag or digest, e.g. postgres:17-alpine')
-  .refine((i) => !i.endsWith(':latest'), {
-    message: 'pin a version instead of :latest so every run dumps with the same client',
-  });
+const image = pinnedImageSchema(
+  'give an image with a tag or digest, e.g. postgres:17-alpine',
+  'pin a version instead of :latest so every run dumps with the same client',
+);
 
 export const databaseDumpSchema = z.strictObject({
   name: z
@@ -29,11 +29,7 @@ export const databaseDumpSchema = z.strictObject({
     .max(40, 'keep the dump name at most 40 characters (it names the CronJob and its Jobs)')
     .regex(DNS_LABEL, 'use lowercase letters, digits and "-"'),
   cluster: z.string().optional().describe('defaults to the only configured cluster'),
-  namespace: z
-    .string()
-    .max(63)
-    .regex(DNS_LABEL, 'a Kubernetes namespace is lowercase letters, digits and "-"')
-    .default('database-backup'),
+  namespace: namespaceSchema.default('database-backup'),
   serviceAccount: z
     .string()
     .max(253)

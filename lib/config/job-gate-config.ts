@@ -1,6 +1,5 @@
 import { z } from 'zod';
-
-const IMAGE = /^[a-z0-9]+([._/:-][a-z0-9]+)*(:[\w][\w.-]{0,127}|@sha256:[a-f0-9]{64})$/;
+import { pinnedImageSchema } from './common-schemas';
 
 /**
  * The job gate (a mutating admission webhook served by a Lambda Function URL)
@@ -10,14 +9,9 @@ const IMAGE = /^[a-z0-9]+([._/:-][a-z0-9]+)*(:[\w][\w.-]{0,127}|@sha256:[a-f0-9]
  */
 export const jobGateSchema = z.strictObject({
   enabled: z.boolean().default(true),
-  accessCheckImage: z
-    .string()
-    .regex(
-      IMAGE,
-      'give an image with the AWS CLI v2, pinned by tag or digest, e.g. amazon/aws-cli:2.27.50',
-    )
-    .refine((i) => !i.endsWith(':latest'), { message: 'pin a version instead of :latest' })
-    .default('amazon/aws-cli:2.27.50'),
+  accessCheckImage: pinnedImageSchema(
+    'give an image with the AWS CLI v2, pinned by tag or digest, e.g. amazon/aws-cli:2.27.50',
+  ).default('amazon/aws-cli:2.27.50'),
   accessCheckAttempts: z
     .number()
     .int('use a whole number')

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { DNS_LABEL, DNS_SUBDOMAIN, namespaceSchema } from './common-schemas';
 import { cronScheduleSchema } from './cron-schedule';
 
 /**
@@ -10,8 +11,6 @@ import { cronScheduleSchema } from './cron-schedule';
  * in `project-config.ts` and the cdk8s app.
  */
 
-const DNS_LABEL = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/;
-const DNS_SUBDOMAIN = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$/;
 // KubeStash's RetentionPeriod: whole numbers of years, months, weeks, days, hours, minutes.
 const RETENTION_PERIOD = /^([1-9]\d*(y|mo|w|d|h|m))+$/;
 // A Go duration as KubeStash's retryConfig.delay reads it.
@@ -33,10 +32,6 @@ const shortName = z
     DNS_LABEL,
     'use lowercase letters, digits and "-", starting and ending with a letter or digit',
   );
-const namespace = z
-  .string()
-  .max(63, 'a Kubernetes namespace has at most 63 characters')
-  .regex(DNS_LABEL, 'a Kubernetes namespace is lowercase letters, digits and "-"');
 
 const usableFrom = z
   .enum(['Same', 'AllowedNamespaces', 'All'], {
@@ -46,8 +41,6 @@ const usableFrom = z
   .default('AllowedNamespaces')
   .describe('which namespaces may use the object (KubeStash usagePolicy.allowedNamespaces)');
 
-const cron = cronScheduleSchema;
-
 const params = z
   .record(z.string(), z.string())
   .default({})
@@ -55,7 +48,7 @@ const params = z
 
 const storageSchema = z.strictObject({
   name: objectName.default('s3-storage'),
-  namespace: namespace
+  namespace: namespaceSchema
     .optional()
     .describe('where the BackupStorage lives; defaults to the first of allowedNamespaces'),
   subPrefix: z
@@ -87,7 +80,7 @@ const snapshotCount = z
 
 const retentionSchema = z.strictObject({
   name: objectName.default('backup-retention'),
-  namespace: namespace.optional().describe('defaults to the BackupStorage namespace'),
+  namespace: namespaceSchema.optional().describe('defaults to the BackupStorage namespace'),
   default: z.boolean().default(true),
   successfulSnapshots: z
     .strictObject({
@@ -116,7 +109,7 @@ const retentionSchema = z.strictObject({
 
 const encryptionSecretSchema = z.strictObject({
   name: objectName.default('encrypt-secret'),
-  namespace: namespace.optional().describe('defaults to the BackupStorage namespace'),
+  namespace: namespaceSchema.optional().describe('defaults to the BackupStorage namespace'),
   fromEnvironment: z
     .string()
     .regex(/^[A-Za-z_][A-Za-z0-9_]*$/, 'name an environment variable, e.g. RESTIC_PASSWORD')
@@ -142,9 +135,9 @@ const targetSchema = z.strictObject({
 
 const backupSchema = z.strictObject({
   name: shortName,
-  namespace,
+  namespace: namespaceSchema,
   target: targetSchema,
-  schedule: cron,
+  schedule: cronScheduleSchema,
   sessionName: shortName.default('scheduled'),
   repository: shortName.optional().describe('defaults to <name>-repo'),
   directory: z
@@ -172,7 +165,7 @@ const restoreSchema = z.strictObject({
   from: shortName.describe(
     'the backup (by name, in the same namespace) whose repository to restore',
   ),
-  namespace,
+  namespace: namespaceSchema,
   snapshot: z
     .string()
     .min(1)
@@ -184,7 +177,7 @@ const restoreSchema = z.strictObject({
 
 const demoWorkloadSchema = z.strictObject({
   enabled: z.boolean().default(false),
-  namespace: namespace.default('demo'),
+  namespace: namespaceSchema.default('demo'),
   name: objectName.default('ks-demo'),
 });
 

@@ -8,6 +8,12 @@ import {
 } from '../../lambda/domain/iam-names';
 import { ADDON_CATALOG, addonFor, taskProblems } from '../../k8s/kubestash/addon-catalog';
 import { databaseDumpSchema, dumpRoleName } from './database-dump-config';
+import {
+  KMS_KEY_ARN,
+  SECRET_ARN,
+  namespaceSchema,
+  serviceAccountNameSchema,
+} from './common-schemas';
 import { jobGateSchema } from './job-gate-config';
 import { kubernetesConfigSchema } from './kubernetes-config';
 import type { KubernetesConfig } from './kubernetes-config';
@@ -20,33 +26,11 @@ import type { KubernetesConfig } from './kubernetes-config';
  * the field path and the offending value.
  */
 
-const DNS_LABEL = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/;
-const DNS_SUBDOMAIN = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$/;
 const EKS_CLUSTER_NAME = /^[0-9A-Za-z][A-Za-z0-9_-]*$/;
 const OIDC_PROVIDER_ARN = /^arn:aws[a-z-]*:iam::\d{12}:oidc-provider\/[^\s/][^\s]*$/;
 const MANAGED_POLICY_ARN = /^arn:aws[a-z-]*:iam::(\d{12}|aws):policy\/[\w+=,.@/-]+$/;
-const KMS_KEY_ARN = /^arn:aws[a-z-]*:kms:[a-z0-9-]+:\d{12}:key\/[A-Za-z0-9-]+$/;
-const SECRET_ARN = /^arn:aws[a-z-]*:secretsmanager:[a-z0-9-]+:\d{12}:secret:[\w/+=.@-]+$/;
 const S3_BUCKET_NAME = /^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$/;
 const S3_PREFIX = /^[A-Za-z0-9!_.*'()/-]*$/;
-
-/** Kubernetes namespaces are DNS-1123 labels of at most 63 characters. */
-export const namespaceSchema = z
-  .string()
-  .max(63, 'a Kubernetes namespace has at most 63 characters; shorten it')
-  .regex(
-    DNS_LABEL,
-    'a Kubernetes namespace is lowercase letters, digits and "-", starting and ending with a letter or digit',
-  );
-
-/** ServiceAccount names are DNS-1123 subdomains of at most 253 characters. */
-export const serviceAccountNameSchema = z
-  .string()
-  .max(253, 'a ServiceAccount name has at most 253 characters; shorten it')
-  .regex(
-    DNS_SUBDOMAIN,
-    'a ServiceAccount name is lowercase letters, digits, "-" and ".", starting and ending with a letter or digit',
-  );
 
 const clusterSchema = z
   .strictObject({
@@ -269,13 +253,7 @@ export const projectConfigSchema = z
         });
       }
       (seed.clusters ?? []).forEach((name, j) => {
-        if (!clusterNames.includes(name)) {
-          ctx.addIssue({
-            code: 'custom',
-            path: ['seeds', i, 'clusters', j],
-            message: `no cluster is named "${name}"; use one of ${clusterNames.join(', ')}`,
-          });
-        }
+        reportUnknown(name, clusterNames, 'cluster', ['seeds', i, 'clusters', j], ctx);
       });
     });
 
@@ -342,20 +320,14 @@ export function clustersOfSeed(config: ProjectConfig, seed: SeedConfig): Cluster
 function checkKubernetes(config: ProjectConfig, ctx: z.RefinementCtx): void {
   const k = config.kubernetes;
   const clusterNames = config.clusters.map((c) => c.name);
-  if (k.cluster !== undefined && !clusterNames.includes(k.cluster)) {
-    ctx.addIssue({
-      code: 'custom',
-      path: ['kubernetes', 'cluster'],
-      message: `no cluster is named "${k.cluster}"; use one of ${clusterNames.join(', ')}`,
-    });
-  }
-  if (k.seed !== undefined && !config.seeds.some((s) => s.name === k.seed)) {
-    ctx.addIssue({
-      code: 'custom',
-      path: ['kubernetes', 'seed'],
-      message: `no seed is named "${k.seed}"; use one of ${config.seeds.map((s) => s.name).join(', ')}`,
-    });
-  }
+  reportUnknown(k.cluster, clusterNames, 'cluster', ['kubernetes', 'cluster'], ctx);
+  reportUnknown(
+    k.seed,
+    config.seeds.map((s) => s.name),
+    'seed',
+    ['kubernetes', 'seed'],
+    ctx,
+  );
   k.backups.forEach((backup, i) => {
     const path = ['kubernetes', 'backups', i];
     if (!config.allowedNamespaces.includes(backup.namespace)) {
@@ -445,13 +417,7 @@ function checkDatabaseDumps(config: ProjectConfig, ctx: z.RefinementCtx): void {
   const clusterNames = config.clusters.map((c) => c.name);
   config.databaseDumps.forEach((dump, i) => {
     const path = ['databaseDumps', i];
-    if (dump.cluster !== undefined && !clusterNames.includes(dump.cluster)) {
-      ctx.addIssue({
-        code: 'custom',
-        path: [...path, 'cluster'],
-        message: `no cluster is named "${dump.cluster}"; use one of ${clusterNames.join(', ')}`,
-      });
-    }
+    reportUnknown(dump.cluster, clusterNames, 'cluster', [...path, 'cluster'], ctx);
     if (dump.cluster === undefined && clusterNames.length > 1) {
       ctx.addIssue({
         code: 'custom',
@@ -481,6 +447,22 @@ function checkDatabaseDumps(config: ProjectConfig, ctx: z.RefinementCtx): void {
     'database dump names must be unique',
     ctx,
   );
+}
+
+/** A reference to a cluster or seed the config does not define (nothing to report when unset). */
+function reportUnknown(
+  name: string | undefined,
+  known: readonly string[],
+  what: string,
+  path: (string | number)[],
+  ctx: z.RefinementCtx,
+): void {
+  if (name === undefined || known.includes(name)) return;
+  ctx.addIssue({
+    code: 'custom',
+    path,
+    message: `no ${what} is named "${name}"; use one of ${known.join(', ')}`,
+  });
 }
 
 function reportDuplicates(
