@@ -15,7 +15,7 @@ import { RoleQuotaExceededError, TrustPolicyQuotaExceededError } from '../ports/
 import type { KubernetesPort } from '../ports/kubernetes-port';
 import { KubernetesConflictError, KubernetesNotFoundError } from '../ports/kubernetes-port';
 import type { WebIdentityPort } from '../ports/web-identity-port';
-import { releaseGatedJobs } from './release-gated-jobs';
+import { keyOf, releaseGatedJobs } from './release-gated-jobs';
 import type { ReleaseOptions, ReleaseResult } from './release-gated-jobs';
 import { seedTagSettings } from './reconciler-settings';
 import type { SeedEnv } from './reconciler-settings';
@@ -171,6 +171,8 @@ async function reconcilePass(
   // Only the cap this pass imposed explains these; past the seed's own limit its message stands.
   const heldByQuota = (r: Refusal): boolean =>
     roleQuota !== undefined && r.reason === 'DerivedRoleLimitReached';
+  // The plan keeps the planner's reason; Events and Jobs say which limit it was.
+  const reasonOf = (r: Refusal): string => (heldByQuota(r) ? ROLE_QUOTA_EXCEEDED_REASON : r.reason);
   const result: Plan =
     roleQuota === undefined
       ? planned
@@ -181,18 +183,14 @@ async function reconcilePass(
           ),
         };
 
-  const byKey = new Map(
-    serviceAccounts.map((sa) => [`${sa.cluster}/${sa.namespace}/${sa.name}`, sa]),
-  );
+  const byKey = new Map(serviceAccounts.map((sa) => [keyOf(sa), sa]));
   let annotated = 0;
   // ServiceAccounts that carry their role ARN now: the ones whose Jobs may be released.
   const granted = new Map(
-    result.assignments
-      .filter((x) => !x.annotate)
-      .map((x) => [`${x.cluster}/${x.namespace}/${x.name}`, x.roleArn]),
+    result.assignments.filter((x) => !x.annotate).map((x) => [keyOf(x), x.roleArn]),
   );
   for (const a of result.assignments.filter((x) => x.annotate)) {
-    const sa = byKey.get(`${a.cluster}/${a.namespace}/${a.name}`);
+    const sa = byKey.get(keyOf(a));
     try {
       await deps
         .kubernetes(a.cluster)
@@ -203,7 +201,7 @@ async function reconcilePass(
           { uid: sa?.uid },
         );
       annotated++;
-      granted.set(`${a.cluster}/${a.namespace}/${a.name}`, a.roleArn);
+      granted.set(keyOf(a), a.roleArn);
     } catch (error) {
       // Deleted (or deleted and re-created) since it was read: the next pass sees the truth.
       if (!(error instanceof KubernetesNotFoundError || error instanceof KubernetesConflictError))
@@ -213,7 +211,7 @@ async function reconcilePass(
 
   let events = 0;
   for (const r of result.refusals) {
-    const sa = byKey.get(`${r.cluster}/${r.namespace}/${r.name}`);
+    const sa = byKey.get(keyOf(r));
     if (sa === undefined) continue;
     try {
       await deps.kubernetes(r.cluster).createEvent({
@@ -224,7 +222,7 @@ async function reconcilePass(
           name: r.name,
           uid: sa.uid,
         },
-        reason: heldByQuota(r) ? ROLE_QUOTA_EXCEEDED_REASON : r.reason,
+        reason: reasonOf(r),
         message: r.message,
         type: 'Warning',
       });
@@ -250,9 +248,9 @@ async function reconcilePass(
             granted,
             refused: new Map(
               result.refusals.map((r) => [
-                `${r.cluster}/${r.namespace}/${r.name}`,
+                keyOf(r),
                 {
-                  reason: heldByQuota(r) ? ROLE_QUOTA_EXCEEDED_REASON : r.reason,
+                  reason: reasonOf(r),
                   message: r.message,
                 },
               ]),

@@ -44,6 +44,15 @@ export interface ReleaseDeps {
   readonly sleep: (ms: number) => Promise<void>;
 }
 
+/** `cluster/namespace/name`: how a ServiceAccount is keyed in the plan's results and here. */
+export function keyOf(sa: {
+  readonly cluster: string;
+  readonly namespace: string;
+  readonly name: string;
+}): string {
+  return `${sa.cluster}/${sa.namespace}/${sa.name}`;
+}
+
 export interface ReleaseInput {
   readonly clusters: readonly string[];
   readonly namespaces: readonly string[];
@@ -173,7 +182,7 @@ async function judge(
   proofDeadline: number,
 ): Promise<Verdict> {
   const sa = job.serviceAccountName;
-  const key = `${cluster}/${job.namespace}/${sa}`;
+  const key = keyOf({ cluster, namespace: job.namespace, name: sa });
   const roleArn = input.granted.get(key);
   if (roleArn !== undefined) {
     if (options.proof === undefined || deps.webIdentity === undefined) {
