@@ -124,19 +124,13 @@ export async function releaseGatedJobs(
         return;
       }
       if (verdict.kind === 'release') {
+        const why = releaseReason(job, verdict);
         await k8s.setJobSuspended(job.namespace, job.name, false, {
-          annotations: {
-            [GATE_ANNOTATION]: 'released',
-            [GATE_REASON_ANNOTATION]: releaseReason(job, verdict),
-          },
+          annotations: { [GATE_ANNOTATION]: 'released', [GATE_REASON_ANNOTATION]: why },
           preconditions: { uid: job.uid },
         });
         result.released++;
-        if (
-          (await k8s.createEvent(
-            jobEvent(job, 'Normal', 'Released', releaseReason(job, verdict)),
-          )) === 'created'
-        ) {
+        if ((await k8s.createEvent(jobEvent(job, 'Normal', 'Released', why))) === 'created') {
           result.events++;
         }
         return;
