@@ -1,6 +1,7 @@
 import type { App, Chart } from 'cdk8s';
 import type { ProjectConfig } from '../lib/config/project-config';
 import { ConfigError } from '../lib/config/config-error';
+import { joinKeyPrefix } from '../lib/config/key-prefix';
 import { dumpRoleName, dumpSubPrefix } from '../lib/config/database-dump-config';
 import { roleArn } from '../lambda/domain/iam-names';
 import { BackupsChart } from './charts/backups-chart';
@@ -99,7 +100,7 @@ export function buildManifests(app: App, options: ManifestsOptions): Manifests {
           dumpRoleName(config.stackName, dump),
         ),
         bucket: config.bucket.name,
-        keyPrefix: [config.bucket.prefix, dumpSubPrefix(dump)].filter((p) => p !== '').join('/'),
+        keyPrefix: joinKeyPrefix(config.bucket.prefix, dumpSubPrefix(dump)),
         region: config.region,
       }),
     );

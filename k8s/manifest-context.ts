@@ -1,4 +1,5 @@
 import { ConfigError } from '../lib/config/config-error';
+import { joinKeyPrefix } from '../lib/config/key-prefix';
 import { clustersOfSeed } from '../lib/config/project-config';
 import type { ClusterConfig, ProjectConfig, SeedConfig } from '../lib/config/project-config';
 import { roleArn } from '../lambda/domain/iam-names';
@@ -37,7 +38,7 @@ export function resolveManifestContext(config: ProjectConfig): ManifestContext {
     partition,
     seedRoleArn: roleArn(partition, config.account, '/', seed.name),
     storageNamespace,
-    storagePrefix: [config.bucket.prefix, subPrefix].filter((p) => p !== '').join('/'),
+    storagePrefix: joinKeyPrefix(config.bucket.prefix, subPrefix),
     s3Endpoint: `https://s3.${config.region}.${config.region.startsWith('cn-') ? 'amazonaws.com.cn' : 'amazonaws.com'}`,
   };
 }

@@ -4,6 +4,7 @@ import { Construct } from 'constructs';
 import type { BackupBucket } from './backup-bucket';
 import type { ClusterOidcProvider } from './cluster-oidc-provider';
 import { irsaPrincipal, serviceAccountSubject } from './irsa-principal';
+import { joinKeyPrefix } from './config/key-prefix';
 import { acknowledgeWildcardResources } from './nag-acknowledgments';
 
 export interface DatabaseDumpRoleProps {
@@ -50,7 +51,7 @@ export class DatabaseDumpRole extends Construct {
       );
     }
     const { backupBucket } = props;
-    this.keyPrefix = [backupBucket.prefix, props.subPrefix].filter((p) => p !== '').join('/');
+    this.keyPrefix = joinKeyPrefix(backupBucket.prefix, props.subPrefix);
 
     this.role = new iam.Role(this, 'Role', {
       roleName: props.roleName,
