@@ -1,6 +1,6 @@
 import { ConfigError } from '../lib/config/config-error';
 import { joinKeyPrefix } from '../lib/config/key-prefix';
-import { clustersOfSeed } from '../lib/config/project-config';
+import { seedsOfCluster } from '../lib/config/project-config';
 import type { ClusterConfig, ProjectConfig, SeedConfig } from '../lib/config/project-config';
 import { roleArn } from '../lambda/domain/iam-names';
 
@@ -92,9 +92,7 @@ function pickCluster(config: ProjectConfig): ClusterConfig {
 }
 
 function pickSeed(config: ProjectConfig, cluster: ClusterConfig): SeedConfig {
-  const serving = config.seeds.filter((s) =>
-    clustersOfSeed(config, s).some((c) => c.name === cluster.name),
-  );
+  const serving = seedsOfCluster(config, cluster.name);
   const wanted = config.kubernetes.seed;
   if (wanted !== undefined) {
     const found = serving.find((s) => s.name === wanted);

@@ -7,7 +7,7 @@ import { BackupBucket } from './backup-bucket';
 import { BucketAccessPolicy } from './bucket-access-policy';
 import { ClusterOidcProvider } from './cluster-oidc-provider';
 import { dumpRoleName, dumpServiceAccountName, dumpSubPrefix } from './config/database-dump-config';
-import { alphanumeric, clustersOfSeed } from './config/project-config';
+import { alphanumeric, clustersOfSeed, seedsOfCluster } from './config/project-config';
 import type { ProjectConfig, SeedConfig } from './config/project-config';
 import { DatabaseDumpRole } from './database-dump-role';
 import { DerivedRoleBoundary } from './derived-role-boundary';
@@ -145,12 +145,7 @@ export class KubestashIrsaStack extends Stack {
         ],
         clusterSeeds: Object.fromEntries(
           config.clusters
-            .map((c) => [
-              c.name,
-              config.seeds
-                .filter((s) => clustersOfSeed(config, s).some((x) => x.name === c.name))
-                .map((s) => s.name),
-            ])
+            .map((c) => [c.name, seedsOfCluster(config, c.name).map((s) => s.name)])
             .filter(([, seeds]) => seeds.length > 0),
         ),
         accessCheckImage: gate.accessCheckImage,

@@ -317,6 +317,11 @@ export function clustersOfSeed(config: ProjectConfig, seed: SeedConfig): Cluster
     : config.clusters.filter((c) => names.includes(c.name));
 }
 
+/** The seeds whose ServiceAccounts a cluster may use. */
+export function seedsOfCluster(config: ProjectConfig, clusterName: string): SeedConfig[] {
+  return config.seeds.filter((s) => clustersOfSeed(config, s).some((c) => c.name === clusterName));
+}
+
 function checkKubernetes(config: ProjectConfig, ctx: z.RefinementCtx): void {
   const k = config.kubernetes;
   const clusterNames = config.clusters.map((c) => c.name);
