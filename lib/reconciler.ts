@@ -173,36 +173,43 @@ export class Reconciler extends Construct {
     ];
     for (const seed of seedNames) {
       alarms.push(
-        new cloudwatch.Alarm(this, `Utilization${alphanumeric(seed)}`, {
-          alarmDescription: `kubestash-irsa (${stack.stackName}): seed ${seed} uses 80% or more of its derived-role limit; raise the limit or the trust-policy quota`,
-          metric: new cloudwatch.Metric({
-            namespace: 'KubestashIrsa',
-            metricName: 'DerivedRoleUtilization',
-            dimensionsMap: { service: 'reconciler', Seed: seed },
-            statistic: 'Maximum',
-            period: Duration.minutes(15),
-          }),
-          threshold: 80,
-          evaluationPeriods: 1,
-          comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
-          treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
-        }),
-        new cloudwatch.Alarm(this, `RoleQuota${alphanumeric(seed)}`, {
-          alarmDescription: `kubestash-irsa (${stack.stackName}): IAM refused a derived role of ${seed} because the account holds its maximum number of roles; backups wait until the quota "Roles per account" (L-FE177D64) is raised or unused roles are deleted`,
-          metric: new cloudwatch.Metric({
-            namespace: 'KubestashIrsa',
-            metricName: 'RoleQuotaExceeded',
-            dimensionsMap: { service: 'reconciler', Seed: seed },
-            statistic: 'Sum',
-            period: Duration.minutes(15),
-          }),
-          threshold: 1,
-          evaluationPeriods: 1,
-          comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
-          treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
-        }),
+        this.seedAlarm(
+          `Utilization${alphanumeric(seed)}`,
+          seed,
+          { metricName: 'DerivedRoleUtilization', statistic: 'Maximum', threshold: 80 },
+          `seed ${seed} uses 80% or more of its derived-role limit; raise the limit or the trust-policy quota`,
+        ),
+        this.seedAlarm(
+          `RoleQuota${alphanumeric(seed)}`,
+          seed,
+          { metricName: 'RoleQuotaExceeded', statistic: 'Sum', threshold: 1 },
+          `IAM refused a derived role of ${seed} because the account holds its maximum number of roles; backups wait until the quota "Roles per account" (L-FE177D64) is raised or unused roles are deleted`,
+        ),
       );
     }
     return alarms;
+  }
+
+  /** An alarm on one of the handler's per-seed metrics (namespace KubestashIrsa, dimension Seed). */
+  private seedAlarm(
+    id: string,
+    seed: string,
+    on: { metricName: string; statistic: string; threshold: number },
+    description: string,
+  ): cloudwatch.Alarm {
+    return new cloudwatch.Alarm(this, id, {
+      alarmDescription: `kubestash-irsa (${Stack.of(this).stackName}): ${description}`,
+      metric: new cloudwatch.Metric({
+        namespace: 'KubestashIrsa',
+        metricName: on.metricName,
+        dimensionsMap: { service: 'reconciler', Seed: seed },
+        statistic: on.statistic,
+        period: Duration.minutes(15),
+      }),
+      threshold: on.threshold,
+      evaluationPeriods: 1,
+      comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
+      treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
+    });
   }
 }

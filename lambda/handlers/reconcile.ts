@@ -33,6 +33,7 @@ export interface ReconcileHandlerDeps {
 export function createReconcileHandler(deps: ReconcileHandlerDeps) {
   const seeds = new Map(deps.env.RECONCILER_SEEDS.map((s) => [s.name, s]));
   const names = [...seeds.keys()].sort();
+  const gate = gateReleaseOptions(deps.env);
   return async (event: SQSEvent): Promise<SQSBatchResponse> => {
     const done = new Set<string>();
     const failures: SQSBatchItemFailure[] = [];
@@ -58,7 +59,7 @@ export function createReconcileHandler(deps: ReconcileHandlerDeps) {
           emptyRoleGracePeriodSeconds: deps.env.EMPTY_ROLE_GRACE_SECONDS,
           otherSeeds: names.filter((n) => n !== seed.name),
           reportUnknownSeeds: seed.name === names[0],
-          gate: gateReleaseOptions(deps.env),
+          gate,
         });
         done.add(seed.name);
         report(deps, seed.name, result);
