@@ -1,3 +1,4 @@
+import { requiredEnv } from '../required-env';
 import type { AccessCheckTarget } from './access-check-container';
 
 /** What the gate needs to know, from the environment the stack sets. */
@@ -19,13 +20,7 @@ export interface GateSettings {
  * CLUSTER_SEEDS "cluster=seedA,seedB;cluster2=seedC".
  */
 export function readGateSettings(env: Readonly<Record<string, string | undefined>>): GateSettings {
-  const get = (name: string): string => {
-    const value = env[name];
-    if (value === undefined || value === '') {
-      throw new Error(`environment variable ${name} is not set; redeploy the stack, which sets it`);
-    }
-    return value;
-  };
+  const get = (name: string): string => requiredEnv(name, env);
   const words = (value: string) => value.split(/[\s,]+/).filter((w) => w !== '');
   const buckets = words(get('BUCKETS')).map((entry) => {
     const at = entry.indexOf('=');
@@ -43,9 +38,10 @@ export function readGateSettings(env: Readonly<Record<string, string | undefined
     clusterSeeds[cluster] = words(seeds);
   }
   const positive = (name: string, max: number): number => {
-    const n = Number(get(name));
+    const text = get(name);
+    const n = Number(text);
     if (!Number.isInteger(n) || n < 1 || n > max) {
-      throw new Error(`${name}: "${get(name)}" is not a whole number from 1 to ${max}`);
+      throw new Error(`${name}: "${text}" is not a whole number from 1 to ${max}`);
     }
     return n;
   };

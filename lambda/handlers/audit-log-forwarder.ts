@@ -5,7 +5,7 @@ import type { CloudWatchLogsEvent } from 'aws-lambda';
 import { EventBridgePublisher } from '../adapters/eventbridge/event-bridge-publisher';
 import { normalizeAuditLogs } from '../audit/audit-log-events';
 import type { EventPublisherPort } from '../ports/event-publisher-port';
-import { requiredEnv } from './required-env';
+import { requiredEnv } from '../required-env';
 
 export interface AuditLogForwarderDeps {
   readonly publisher: EventPublisherPort;

@@ -10,7 +10,7 @@ import type { GatedJob } from '../gate/gate-job';
 import { readGateSettings } from '../gate/gate-settings';
 import type { GateSettings } from '../gate/gate-settings';
 import type { EventPublisherPort } from '../ports/event-publisher-port';
-import { requiredEnv } from './required-env';
+import { requiredEnv } from '../required-env';
 
 /** What a Function URL handler returns when it sets the status and headers itself. */
 export type GateReply = APIGatewayProxyStructuredResultV2;

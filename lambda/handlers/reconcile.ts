@@ -14,7 +14,7 @@ import { reconcileSeed } from '../reconciler/reconcile-seed';
 import type { ReconcileOptions, ReconcileResult } from '../reconciler/reconcile-seed';
 import { gateReleaseOptions, readReconcilerEnv } from '../reconciler/reconciler-settings';
 import type { ReconcilerEnv, SeedEnv } from '../reconciler/reconciler-settings';
-import { requiredEnv } from './required-env';
+import { requiredEnv } from '../required-env';
 
 export interface ReconcileHandlerDeps {
   readonly env: ReconcilerEnv;
