@@ -10,7 +10,7 @@ import { plan } from '../domain/planner';
 import { DEFAULT_TRUST_POLICY_QUOTA } from '../domain/policy-size';
 import { parseTrustPolicy } from '../domain/trust-policy';
 import { ROLE_ARN_ANNOTATION, SEED_ROLE_ANNOTATION } from '../ports/annotations';
-import type { IamPort } from '../ports/iam-port';
+import type { IamPort, SeedRoleRecord } from '../ports/iam-port';
 import { RoleQuotaExceededError, TrustPolicyQuotaExceededError } from '../ports/iam-port';
 import type { KubernetesPort } from '../ports/kubernetes-port';
 import { KubernetesConflictError, KubernetesNotFoundError } from '../ports/kubernetes-port';
@@ -18,7 +18,7 @@ import type { WebIdentityPort } from '../ports/web-identity-port';
 import { keyOf, releaseGatedJobs } from './release-gated-jobs';
 import type { ReleaseOptions, ReleaseResult } from './release-gated-jobs';
 import { seedTagSettings } from './reconciler-settings';
-import type { SeedEnv } from './reconciler-settings';
+import type { SeedEnv, SeedTagSettings } from './reconciler-settings';
 
 export interface ReconcileDeps {
   readonly iam: IamPort;
@@ -83,7 +83,8 @@ interface ListedServiceAccount extends ServiceAccountState {
  * One level-triggered pass over one seed: read the seed, its derived roles and
  * the ServiceAccounts that name it, plan, write IAM first (so a role trusts a
  * subject before its ServiceAccount points at it), then annotate, then tell
- * users what was refused. Running it twice changes nothing the second time.
+ * users what was refused, then release the Jobs the gate holds. Running it
+ * twice changes nothing the second time.
  *
  * If IAM refuses a document for its size although the account summary
  * promised more, the pass starts over with the quota IAM named. If IAM
@@ -99,12 +100,53 @@ export async function reconcileSeed(
   return reconcilePass(deps, seedEnv, options, {});
 }
 
+/**
+ * The pass as a sequence of named steps; each step owns its invariant and
+ * hands the next what it established. A step that learns the pass must start
+ * over (IAM refused a write) says so instead of throwing.
+ */
 async function reconcilePass(
   deps: ReconcileDeps,
   seedEnv: SeedEnv,
   options: ReconcileOptions,
   learned: Learned,
 ): Promise<ReconcileResult> {
+  const read = await readStep(deps, seedEnv, options, learned);
+  const planned = planStep(read, options, deps.now());
+  const written = await writeStep(deps.iam, read, planned, learned);
+  if ('retry' in written) return reconcilePass(deps, seedEnv, options, written.retry);
+  const annotated = await annotateStep(deps, read, planned);
+  const events = await refuseStep(deps, read, planned);
+  const jobs = await releaseStep(deps, read, planned, annotated.granted, options);
+  return summarize(read, planned, written, annotated, events, jobs);
+}
+
+/** What the read step found: the seed as this pass plans it, and the state it plans against. */
+interface SeedRead {
+  readonly seedEnv: SeedEnv;
+  readonly seedRole: SeedRoleRecord;
+  readonly settings: SeedTagSettings;
+  /** Trust-policy size quota in non-whitespace characters. */
+  readonly quota: number;
+  /** The seed as planned: its creation limit capped when the account's roles quota is reached. */
+  readonly spec: SeedSpec;
+  readonly roles: readonly ExistingRole[];
+  readonly serviceAccounts: readonly ListedServiceAccount[];
+  /** IAM refused CreateRole in an earlier attempt, and this pass therefore creates no role. */
+  readonly roleQuota?: RoleQuotaExceededError;
+}
+
+/**
+ * Read: the seed role and its settings, the trust-policy quota (what IAM
+ * taught an earlier attempt wins over the account summary), the derived roles
+ * and the ServiceAccounts that name the seed.
+ */
+async function readStep(
+  deps: ReconcileDeps,
+  seedEnv: SeedEnv,
+  options: ReconcileOptions,
+  learned: Learned,
+): Promise<SeedRead> {
   const seedRole = await deps.iam.getSeedRole(seedEnv.name);
   const settings = seedTagSettings(seedRole);
   const quota =
@@ -119,7 +161,6 @@ async function reconcilePass(
     conditionOperator: seedEnv.conditionOperator,
     roleCreationLimit: settings.roleCreationLimit,
   };
-
   const roles = await readDerivedRoles(deps.iam, seed);
   // A full account admits no new role this pass: planning with the roles that
   // exist as the limit fills them and refuses the rest, instead of failing the
@@ -132,65 +173,124 @@ async function reconcilePass(
     settings.allowedNamespaces,
     options,
   );
-  const planned = plan({
-    seeds: [spec],
-    allowedNamespaces: settings.allowedNamespaces,
+  return {
+    seedEnv,
+    seedRole,
+    settings,
     quota,
-    emptyRoleGracePeriodSeconds: options.emptyRoleGracePeriodSeconds,
-    now: deps.now().toISOString(),
+    spec,
     roles,
     serviceAccounts,
-  });
+    ...(quotaBound ? { roleQuota: learned.roleQuota } : {}),
+  };
+}
 
-  let repaired: string[];
+/** The plan, with each refusal worded for the limit that really caused it. */
+interface SeedPlan {
+  readonly plan: Plan;
+  /** The Event reason of a refusal: the planner's, or the roles quota's when that capped the pass. */
+  readonly reasonOf: (refusal: Refusal) => string;
+  /** Refusals that only the account's roles quota explains (they wait for room, not for the seed's limit). */
+  readonly heldByQuota: number;
+}
+
+/** Plan: the pure planner's answer, worded for the limit this pass imposed. */
+function planStep(read: SeedRead, options: ReconcileOptions, now: Date): SeedPlan {
+  const planned = plan({
+    seeds: [read.spec],
+    allowedNamespaces: read.settings.allowedNamespaces,
+    quota: read.quota,
+    emptyRoleGracePeriodSeconds: options.emptyRoleGracePeriodSeconds,
+    now: now.toISOString(),
+    roles: read.roles,
+    serviceAccounts: read.serviceAccounts,
+  });
+  const { roleQuota } = read;
+  if (roleQuota === undefined) return { plan: planned, reasonOf: (r) => r.reason, heldByQuota: 0 };
+  // Only the cap this pass imposed explains these; past the seed's own limit its message stands.
+  const byQuota = (r: Refusal): boolean => r.reason === 'DerivedRoleLimitReached';
+  return {
+    plan: {
+      ...planned,
+      refusals: planned.refusals.map((r) =>
+        byQuota(r) ? { ...r, message: roleQuotaMessage(read.seedEnv.name, roleQuota) } : r,
+      ),
+    },
+    // The plan keeps the planner's reason; Events and Jobs say which limit it was.
+    reasonOf: (r) => (byQuota(r) ? ROLE_QUOTA_EXCEEDED_REASON : r.reason),
+    heldByQuota: planned.refusals.filter(byQuota).length,
+  };
+}
+
+/** What the write step did to IAM. */
+interface IamWritten {
+  /** Roles that only had the seed's policies re-attached. */
+  readonly repaired: readonly string[];
+}
+
+/**
+ * Write: IAM first, so a role trusts a subject before its ServiceAccount
+ * points at it, and every role about to be named carries the seed's policies.
+ * A refusal IAM explains (trust policy too large for a smaller quota than
+ * promised, account full of roles) asks for the pass to start over knowing it.
+ */
+async function writeStep(
+  iam: IamPort,
+  read: SeedRead,
+  planned: SeedPlan,
+  learned: Learned,
+): Promise<IamWritten | { readonly retry: Learned }> {
+  const { seedRole } = read;
   try {
-    await applyIamWrites(deps.iam, planned, seedRole.description, {
+    await applyIamWrites(iam, planned.plan, seedRole.description, {
       maxSessionDurationSeconds: seedRole.maxSessionDurationSeconds,
       permissionsBoundaryArn: seedRole.permissionsBoundaryArn,
       policyArns: seedRole.attachedPolicyArns,
-      seedName: seedEnv.name,
+      seedName: read.seedEnv.name,
     });
-    repaired = await completeRolesToAnnotate(deps.iam, planned, seedRole.attachedPolicyArns);
+    return {
+      repaired: await completeRolesToAnnotate(iam, planned.plan, seedRole.attachedPolicyArns),
+    };
   } catch (error) {
     if (
       error instanceof TrustPolicyQuotaExceededError &&
       error.quota !== undefined &&
-      error.quota < quota
+      error.quota < read.quota
     ) {
-      return reconcilePass(deps, seedEnv, options, { ...learned, trustPolicyQuota: error.quota });
+      return { retry: { ...learned, trustPolicyQuota: error.quota } };
     }
     // Roles created before the refusal are in IAM now: the next attempt reads
     // them back, grants what they hold, and creates nothing more.
     if (error instanceof RoleQuotaExceededError && learned.roleQuota === undefined) {
-      return reconcilePass(deps, seedEnv, options, { ...learned, roleQuota: error });
+      return { retry: { ...learned, roleQuota: error } };
     }
     throw error;
   }
+}
 
-  const roleQuota = quotaBound ? learned.roleQuota : undefined;
-  // Only the cap this pass imposed explains these; past the seed's own limit its message stands.
-  const heldByQuota = (r: Refusal): boolean =>
-    roleQuota !== undefined && r.reason === 'DerivedRoleLimitReached';
-  // The plan keeps the planner's reason; Events and Jobs say which limit it was.
-  const reasonOf = (r: Refusal): string => (heldByQuota(r) ? ROLE_QUOTA_EXCEEDED_REASON : r.reason);
-  const result: Plan =
-    roleQuota === undefined
-      ? planned
-      : {
-          ...planned,
-          refusals: planned.refusals.map((r) =>
-            heldByQuota(r) ? { ...r, message: roleQuotaMessage(seedEnv.name, roleQuota) } : r,
-          ),
-        };
+/** What the annotate step wrote to Kubernetes. */
+interface Annotated {
+  readonly annotated: number;
+  /** `cluster/namespace/name` of each ServiceAccount that carries its role ARN now, and that ARN. */
+  readonly granted: ReadonlyMap<string, string>;
+}
 
-  const byKey = new Map(serviceAccounts.map((sa) => [keyOf(sa), sa]));
+/**
+ * Annotate: point each newly placed ServiceAccount at its role. Runs only
+ * after the write step, so the role already trusts it. The write is bound to
+ * the uid that was read: a ServiceAccount deleted (or re-created) meanwhile is
+ * left for the next pass, which sees the truth.
+ */
+async function annotateStep(
+  deps: ReconcileDeps,
+  read: SeedRead,
+  planned: SeedPlan,
+): Promise<Annotated> {
+  const byKey = new Map(read.serviceAccounts.map((sa) => [keyOf(sa), sa]));
+  const { assignments } = planned.plan;
+  const granted = new Map(assignments.filter((x) => !x.annotate).map((x) => [keyOf(x), x.roleArn]));
   let annotated = 0;
-  // ServiceAccounts that carry their role ARN now: the ones whose Jobs may be released.
-  const granted = new Map(
-    result.assignments.filter((x) => !x.annotate).map((x) => [keyOf(x), x.roleArn]),
-  );
-  for (const a of result.assignments.filter((x) => x.annotate)) {
-    const sa = byKey.get(keyOf(a));
+  for (const a of assignments.filter((x) => x.annotate)) {
     try {
       await deps
         .kubernetes(a.cluster)
@@ -198,19 +298,26 @@ async function reconcilePass(
           a.namespace,
           a.name,
           { [ROLE_ARN_ANNOTATION]: a.roleArn },
-          { uid: sa?.uid },
+          { uid: byKey.get(keyOf(a))?.uid },
         );
       annotated++;
       granted.set(keyOf(a), a.roleArn);
     } catch (error) {
-      // Deleted (or deleted and re-created) since it was read: the next pass sees the truth.
       if (!(error instanceof KubernetesNotFoundError || error instanceof KubernetesConflictError))
         throw error;
     }
   }
+  return { annotated, granted };
+}
 
+/**
+ * Refuse: a Warning Event on each refused ServiceAccount, saying why and what
+ * to do. Returns how many Events were recorded.
+ */
+async function refuseStep(deps: ReconcileDeps, read: SeedRead, planned: SeedPlan): Promise<number> {
+  const byKey = new Map(read.serviceAccounts.map((sa) => [keyOf(sa), sa]));
   let events = 0;
-  for (const r of result.refusals) {
+  for (const r of planned.plan.refusals) {
     const sa = byKey.get(keyOf(r));
     if (sa === undefined) continue;
     try {
@@ -222,7 +329,7 @@ async function reconcilePass(
           name: r.name,
           uid: sa.uid,
         },
-        reason: reasonOf(r),
+        reason: planned.reasonOf(r),
         message: r.message,
         type: 'Warning',
       });
@@ -231,58 +338,76 @@ async function reconcilePass(
       if (!(error instanceof KubernetesNotFoundError)) throw error;
     }
   }
+  return events;
+}
 
-  const jobs =
-    options.gate === undefined
-      ? undefined
-      : await releaseGatedJobs(
-          {
-            kubernetes: deps.kubernetes,
-            webIdentity: deps.webIdentity,
-            now: deps.now,
-            sleep: deps.sleep ?? ((ms) => new Promise((r) => setTimeout(r, ms))),
-          },
-          {
-            clusters: spec.clusters.map((c) => c.name),
-            namespaces: settings.allowedNamespaces,
-            granted,
-            refused: new Map(
-              result.refusals.map((r) => [
-                keyOf(r),
-                {
-                  reason: reasonOf(r),
-                  message: r.message,
-                },
-              ]),
-            ),
-            otherSeeds: options.otherSeeds,
-            reportOrphans: options.reportUnknownSeeds,
-          },
-          options.gate,
-        );
+/**
+ * Release: unsuspend the Jobs the gate holds whose ServiceAccount is granted,
+ * and tell the others why they wait. Nothing without a gate.
+ */
+async function releaseStep(
+  deps: ReconcileDeps,
+  read: SeedRead,
+  planned: SeedPlan,
+  granted: ReadonlyMap<string, string>,
+  options: ReconcileOptions,
+): Promise<ReleaseResult | undefined> {
+  if (options.gate === undefined) return undefined;
+  return releaseGatedJobs(
+    {
+      kubernetes: deps.kubernetes,
+      webIdentity: deps.webIdentity,
+      now: deps.now,
+      sleep: deps.sleep ?? ((ms) => new Promise((r) => setTimeout(r, ms))),
+    },
+    {
+      clusters: read.spec.clusters.map((c) => c.name),
+      namespaces: read.settings.allowedNamespaces,
+      granted,
+      refused: new Map(
+        planned.plan.refusals.map((r) => [
+          keyOf(r),
+          { reason: planned.reasonOf(r), message: r.message },
+        ]),
+      ),
+      otherSeeds: options.otherSeeds,
+      reportOrphans: options.reportUnknownSeeds,
+    },
+    options.gate,
+  );
+}
 
-  const derivedRoles = roles.length + result.creates.length - result.deletes.length;
-  const waiting = result.refusals.filter(heldByQuota).length;
+/** The pass's result, from what each step reported. */
+function summarize(
+  read: SeedRead,
+  planned: SeedPlan,
+  written: IamWritten,
+  annotated: Annotated,
+  events: number,
+  jobs: ReleaseResult | undefined,
+): ReconcileResult {
+  const result = planned.plan;
+  const { roleQuota, settings } = read;
   return {
     plan: result,
     created: result.creates.length,
     // A role that only had its policies re-attached was written too.
-    updated: result.updates.length + repaired.length,
+    updated: result.updates.length + written.repaired.length,
     deleted: result.deletes.length,
-    annotated,
+    annotated: annotated.annotated,
     events,
-    derivedRoles,
+    derivedRoles: read.roles.length + result.creates.length - result.deletes.length,
     roleCreationLimit: settings.roleCreationLimit,
     warnings: [
       ...settings.warnings,
-      ...repaired.map(
+      ...written.repaired.map(
         (name) =>
           `${name} lacked some of the seed's policies (a run stopped between CreateRole and AttachRolePolicy); attached them before annotating`,
       ),
       ...(roleQuota === undefined
         ? []
         : [
-            `IAM refused to create a derived role (${roleQuota.message}); created none this pass and refused ${waiting} ServiceAccount(s) with ${ROLE_QUOTA_EXCEEDED_REASON}: raise the IAM quota "Roles per account" (Service Quotas, L-FE177D64) or delete roles the account no longer uses`,
+            `IAM refused to create a derived role (${roleQuota.message}); created none this pass and refused ${planned.heldByQuota} ServiceAccount(s) with ${ROLE_QUOTA_EXCEEDED_REASON}: raise the IAM quota "Roles per account" (Service Quotas, L-FE177D64) or delete roles the account no longer uses`,
           ]),
     ],
     ...(roleQuota === undefined ? {} : { roleQuotaExceeded: roleQuota.message }),
