@@ -47,7 +47,13 @@ export class DerivedRoleCleanup extends Construct {
           new iam.PolicyStatement({
             actions: ['iam:DetachRolePolicy', 'iam:DeleteRole'],
             resources: [seed.derivedRoleArnPattern()],
-            conditions: { StringEquals: { [`iam:ResourceTag/${SEED_TAG}`]: seed.roleName } },
+            // Tag and boundary, as for the reconciler: a tag alone can be put on a foreign role.
+            conditions: {
+              StringEquals: {
+                [`iam:ResourceTag/${SEED_TAG}`]: seed.roleName,
+                'iam:PermissionsBoundary': seed.permissionsBoundary.managedPolicyArn,
+              },
+            },
           }),
       ),
     ];
@@ -63,7 +69,7 @@ export class DerivedRoleCleanup extends Construct {
       acknowledgeWildcardResources(
         role,
         statements.slice(1),
-        'Derived roles are named <seed>-<i> at run time; the wildcard is confined to the seed’s path and name prefix, and deletion also requires the seed tag.',
+        'Derived roles are named <seed>-<i> at run time; the wildcard is confined to the seed’s path and name prefix, and deletion also requires the seed tag and the seed’s permissions boundary.',
         (k) => k.endsWith('-*'),
       );
     }

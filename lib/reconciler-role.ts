@@ -28,10 +28,12 @@ export interface ReconcilerRoleProps {
 
 /**
  * The reconciler's (manager's) role, least privilege: it can create, tag,
- * re-trust, attach the seed's own policy to, and delete only roles under the
- * seeds' derived-role paths whose names start with the seed's name, and only
- * with the seed's permissions boundary. It has neither iam:PutRolePolicy nor
- * iam:PassRole: it can never give a role more than the seed has.
+ * re-trust, attach the seed's own policy to, and delete only roles directly
+ * under the seeds' derived-role paths (never a sub-path) whose names start with
+ * the seed's name, and only roles that carry both the seed's tag and the seed's
+ * permissions boundary. It has neither iam:PutRolePolicy nor iam:PassRole: it
+ * can never give a role more than the seed has. docs/security-iam.md has the
+ * decision table that proves it with an IAM policy engine.
  */
 export class ReconcilerRole extends Construct {
   readonly role: iam.Role;
@@ -77,7 +79,7 @@ export class ReconcilerRole extends Construct {
     acknowledgeWildcardResources(
       this.role,
       derivedRoleStatements,
-      'Derived roles are created at run time as <seed>-<i>; the wildcard is confined to the dedicated path and the seed-name prefix, and every write also requires the seed tag or the boundary.',
+      'Derived roles are created at run time as <seed>-<i>; the wildcard is confined to the dedicated path (sub-paths are denied) and the seed-name prefix, and every write also requires the seed tag and boundary, or creates a role with them.',
       (key) => key.startsWith('Resource::arn:') && key.endsWith('-*'),
     );
   }
@@ -85,7 +87,15 @@ export class ReconcilerRole extends Construct {
   private derivedRoleStatements(seed: SeedRole): iam.PolicyStatement[] {
     const sid = alphanumeric(seed.roleName);
     const derived = seed.derivedRoleArnPattern();
-    const ownedBySeed = { StringEquals: { [`iam:ResourceTag/${SEED_TAG}`]: seed.roleName } };
+    const boundary = seed.permissionsBoundary.managedPolicyArn;
+    const seedTag = `iam:ResourceTag/${SEED_TAG}`;
+    // Owned = the seed's tag AND the seed's boundary. The tag alone is not proof:
+    // TagRole cannot tell an untagged role that exists from one CreateRole is
+    // creating (see TagNewDerivedRoles), but it can never set a boundary.
+    // iam:PermissionsBoundary is supplied for UpdateAssumeRolePolicy,
+    // DetachRolePolicy, DeleteRole and AttachRolePolicy (Service Authorization
+    // Reference, https://docs.aws.amazon.com/service-authorization/latest/reference/list_awsidentityandaccessmanagementiam.html).
+    const owned = { [seedTag]: seed.roleName, 'iam:PermissionsBoundary': boundary };
     return [
       new iam.PolicyStatement({
         sid: `CreateDerivedRoles${sid}`,
@@ -93,7 +103,7 @@ export class ReconcilerRole extends Construct {
         resources: [derived],
         conditions: {
           StringEquals: {
-            'iam:PermissionsBoundary': seed.permissionsBoundary.managedPolicyArn,
+            'iam:PermissionsBoundary': boundary,
             [`aws:RequestTag/${SEED_TAG}`]: seed.roleName,
             [`aws:RequestTag/${MANAGED_BY_TAG}`]: MANAGED_BY_VALUE,
           },
@@ -101,12 +111,18 @@ export class ReconcilerRole extends Construct {
         },
       }),
       new iam.PolicyStatement({
-        // CreateRole with tags is also authorized as TagRole; later tags mark emptiness.
-        sid: `TagDerivedRoles${sid}`,
+        // CreateRole with tags is also authorized as TagRole on the new role
+        // (https://docs.aws.amazon.com/IAM/latest/UserGuide/id_tags_roles.html), which has no tags
+        // yet. IAM offers no key that tells that request from TagRole on an existing untagged
+        // role, so this also lets the reconciler tag such a role as the seed's; that gains
+        // nothing, because every write that needs ownership also needs the seed's boundary.
+        // A role already tagged (for this seed or another) cannot be re-tagged here.
+        sid: `TagNewDerivedRoles${sid}`,
         actions: ['iam:TagRole'],
         resources: [derived],
         conditions: {
-          StringEqualsIfExists: {
+          Null: { [seedTag]: 'true' },
+          StringEquals: {
             [`aws:RequestTag/${SEED_TAG}`]: seed.roleName,
             [`aws:RequestTag/${MANAGED_BY_TAG}`]: MANAGED_BY_VALUE,
           },
@@ -114,11 +130,12 @@ export class ReconcilerRole extends Construct {
         },
       }),
       new iam.PolicyStatement({
-        sid: `UntagDerivedRoles${sid}`,
-        actions: ['iam:UntagRole'],
+        // On its own roles the reconciler only marks (and unmarks) emptiness.
+        sid: `MarkDerivedRoles${sid}`,
+        actions: ['iam:TagRole', 'iam:UntagRole'],
         resources: [derived],
         conditions: {
-          ...ownedBySeed,
+          StringEquals: { [seedTag]: seed.roleName },
           'ForAllValues:StringEquals': { 'aws:TagKeys': [EMPTY_SINCE_TAG] },
         },
       }),
@@ -126,22 +143,42 @@ export class ReconcilerRole extends Construct {
         sid: `ManageDerivedRoles${sid}`,
         actions: ['iam:UpdateAssumeRolePolicy', 'iam:DetachRolePolicy', 'iam:DeleteRole'],
         resources: [derived],
-        conditions: ownedBySeed,
+        conditions: { StringEquals: owned },
       }),
       new iam.PolicyStatement({
         sid: `AttachSeedPolicy${sid}`,
         actions: ['iam:AttachRolePolicy'],
         resources: [derived],
         conditions: {
-          ...ownedBySeed,
+          StringEquals: owned,
           ArnEquals: { 'iam:PolicyARN': [seed.accessPolicy.managedPolicyArn] },
         },
       }),
       new iam.PolicyStatement({
         sid: `ReadSeedAndDerivedRoles${sid}`,
-        actions: ['iam:GetRole', 'iam:ListAttachedRolePolicies'],
+        actions: ['iam:GetRole', 'iam:ListAttachedRolePolicies', 'iam:ListRoleTags'],
         resources: [seed.role.roleArn, derived],
+      }),
+      new iam.PolicyStatement({
+        // IAM's ARN matching lets `*` match `/`, so `role/<path><seed>-*` also
+        // matches `role/<path><seed>-x/<name>`, a role under a sub-path. Role names
+        // cannot contain `/`, so this denies exactly those and leaves `<path>` itself.
+        sid: `DenyDerivedRoleSubPaths${sid}`,
+        effect: iam.Effect.DENY,
+        actions: [...DERIVED_ROLE_WRITE_ACTIONS],
+        resources: [`${derived}/*`],
       }),
     ];
   }
 }
+
+/** Every write the reconciler may make on a derived role. */
+export const DERIVED_ROLE_WRITE_ACTIONS: readonly string[] = [
+  'iam:CreateRole',
+  'iam:TagRole',
+  'iam:UntagRole',
+  'iam:UpdateAssumeRolePolicy',
+  'iam:AttachRolePolicy',
+  'iam:DetachRolePolicy',
+  'iam:DeleteRole',
+];

@@ -35,7 +35,13 @@ describe('DerivedRoleCleanup', () => {
     expect(del).toMatchObject({
       Action: expect.arrayContaining(['iam:DetachRolePolicy', 'iam:DeleteRole']),
       Resource: 'arn:aws:iam::111122223333:role/kubestash-irsa/KubestashRole-*',
-      Condition: { StringEquals: { 'iam:ResourceTag/kubestash-irsa.io/seed': 'KubestashRole' } },
+    });
+    // The seed tag alone could be put on a foreign role; the boundary cannot.
+    expect(del.Condition).toEqual({
+      StringEquals: {
+        'iam:ResourceTag/kubestash-irsa.io/seed': 'KubestashRole',
+        'iam:PermissionsBoundary': { Ref: expect.stringMatching(/^KubestashRoleBoundary/) },
+      },
     });
     const actions = statements.flatMap((s: { Action: string | string[] }) =>
       Array.isArray(s.Action) ? s.Action : [s.Action],

@@ -1,4 +1,5 @@
 import { Match } from 'aws-cdk-lib/assertions';
+import { DERIVED_ROLE_WRITE_ACTIONS } from '../../lib/reconciler-role';
 import { synthExampleStack } from '../support/example-app';
 
 interface Statement {
@@ -10,6 +11,16 @@ interface Statement {
 }
 
 const DERIVED = 'arn:aws:iam::111122223333:role/kubestash-irsa/KubestashRole-*';
+const BOUNDARY = { Ref: expect.stringMatching(/^KubestashRoleBoundary/) as unknown };
+const OWNED = {
+  'iam:ResourceTag/kubestash-irsa.io/seed': 'KubestashRole',
+  'iam:PermissionsBoundary': BOUNDARY,
+};
+const TAG_KEYS = [
+  'kubestash-irsa.io/seed',
+  'kubestash-irsa.io/managed-by',
+  'kubestash-irsa.io/empty-since',
+];
 
 function reconcilerStatements(modify?: Parameters<typeof synthExampleStack>[0]): Statement[] {
   const { template } = synthExampleStack(modify);
@@ -52,7 +63,9 @@ describe('ReconcilerRole', () => {
     expect(all).not.toContain('iam:PutRolePolicy');
     expect(all).not.toContain('iam:PassRole');
     expect(all.filter((a) => a.includes('*'))).toEqual([]);
-    expect(statements.every((s) => s.Effect === 'Allow')).toBe(true);
+    expect(statements.filter((s) => s.Effect !== 'Allow').map((s) => s.Sid)).toEqual([
+      'DenyDerivedRoleSubPathsKubestashRole',
+    ]);
   });
 
   test('creates roles only under the derived path and name prefix, with the boundary and the seed tags', () => {
@@ -61,21 +74,46 @@ describe('ReconcilerRole', () => {
     expect(create.Resource).toEqual(DERIVED);
     expect(create.Condition).toEqual({
       StringEquals: {
-        'iam:PermissionsBoundary': { Ref: expect.stringMatching(/^KubestashRoleBoundary/) },
+        'iam:PermissionsBoundary': BOUNDARY,
         'aws:RequestTag/kubestash-irsa.io/seed': 'KubestashRole',
         'aws:RequestTag/kubestash-irsa.io/managed-by': 'kubestash-irsa',
       },
-      'ForAllValues:StringEquals': {
-        'aws:TagKeys': [
-          'kubestash-irsa.io/seed',
-          'kubestash-irsa.io/managed-by',
-          'kubestash-irsa.io/empty-since',
-        ],
-      },
+      'ForAllValues:StringEquals': { 'aws:TagKeys': TAG_KEYS },
     });
   });
 
-  test('attaches only the seed’s own policy (iam:PolicyARN) to roles tagged with the seed', () => {
+  test('denies every write under a sub-path of the derived path (IAM’s * also matches /)', () => {
+    const deny = bySid('DenyDerivedRoleSubPathsKubestashRole');
+    expect(deny.Effect).toBe('Deny');
+    expect(deny.Resource).toBe(`${DERIVED}/*`);
+    expect(asList(deny.Action).sort()).toEqual([...DERIVED_ROLE_WRITE_ACTIONS].sort());
+    expect(deny.Condition).toBeUndefined();
+  });
+
+  test('tags with the seed’s tags only a role that has no seed tag yet (CreateRole’s tag-on-create)', () => {
+    const tag = bySid('TagNewDerivedRolesKubestashRole');
+    expect(tag.Action).toBe('iam:TagRole');
+    expect(tag.Resource).toEqual(DERIVED);
+    expect(tag.Condition).toEqual({
+      Null: { 'iam:ResourceTag/kubestash-irsa.io/seed': 'true' },
+      StringEquals: {
+        'aws:RequestTag/kubestash-irsa.io/seed': 'KubestashRole',
+        'aws:RequestTag/kubestash-irsa.io/managed-by': 'kubestash-irsa',
+      },
+      'ForAllValues:StringEquals': { 'aws:TagKeys': TAG_KEYS },
+    });
+  });
+
+  test('on roles that carry the seed tag, tags and untags only the empty-since marker', () => {
+    const mark = bySid('MarkDerivedRolesKubestashRole');
+    expect(asList(mark.Action).sort()).toEqual(['iam:TagRole', 'iam:UntagRole']);
+    expect(mark.Condition).toEqual({
+      StringEquals: { 'iam:ResourceTag/kubestash-irsa.io/seed': 'KubestashRole' },
+      'ForAllValues:StringEquals': { 'aws:TagKeys': ['kubestash-irsa.io/empty-since'] },
+    });
+  });
+
+  test('attaches only the seed’s own policy (iam:PolicyARN) to roles with the seed tag and boundary', () => {
     const attach = bySid('AttachSeedPolicyKubestashRole');
     expect(attach.Action).toBe('iam:AttachRolePolicy');
     expect(attach.Resource).toEqual(DERIVED);
@@ -83,11 +121,11 @@ describe('ReconcilerRole', () => {
       ArnEquals: {
         'iam:PolicyARN': [{ Ref: expect.stringMatching(/^KubestashRoleAccessPolicy/) }],
       },
-      StringEquals: { 'iam:ResourceTag/kubestash-irsa.io/seed': 'KubestashRole' },
+      StringEquals: OWNED,
     });
   });
 
-  test('re-trusts, detaches and deletes only derived roles that carry the seed tag', () => {
+  test('re-trusts, detaches and deletes only derived roles with the seed tag and boundary', () => {
     const manage = bySid('ManageDerivedRolesKubestashRole');
     expect(asList(manage.Action).sort()).toEqual([
       'iam:DeleteRole',
@@ -95,29 +133,16 @@ describe('ReconcilerRole', () => {
       'iam:UpdateAssumeRolePolicy',
     ]);
     expect(manage.Resource).toEqual(DERIVED);
-    expect(manage.Condition).toEqual({
-      StringEquals: { 'iam:ResourceTag/kubestash-irsa.io/seed': 'KubestashRole' },
-    });
+    expect(manage.Condition).toEqual({ StringEquals: OWNED });
   });
 
-  test('tags only with its own keys and untags only the empty-since marker', () => {
-    expect(bySid('TagDerivedRolesKubestashRole').Condition?.['ForAllValues:StringEquals']).toEqual({
-      'aws:TagKeys': [
-        'kubestash-irsa.io/seed',
-        'kubestash-irsa.io/managed-by',
-        'kubestash-irsa.io/empty-since',
-      ],
-    });
-    expect(
-      bySid('UntagDerivedRolesKubestashRole').Condition?.['ForAllValues:StringEquals'],
-    ).toEqual({
-      'aws:TagKeys': ['kubestash-irsa.io/empty-since'],
-    });
-  });
-
-  test('reads the seed and derived roles, and nothing else by name', () => {
+  test('reads the seed and derived roles (with their tags), and nothing else by name', () => {
     const read = bySid('ReadSeedAndDerivedRolesKubestashRole');
-    expect(asList(read.Action).sort()).toEqual(['iam:GetRole', 'iam:ListAttachedRolePolicies']);
+    expect(asList(read.Action).sort()).toEqual([
+      'iam:GetRole',
+      'iam:ListAttachedRolePolicies',
+      'iam:ListRoleTags',
+    ]);
     expect(read.Resource).toEqual(
       expect.arrayContaining([
         { 'Fn::GetAtt': [expect.stringMatching(/^KubestashRoleSeedRole/), 'Arn'] },

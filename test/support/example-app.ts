@@ -48,7 +48,11 @@ export function synthExampleStack(
 ): SynthesizedStack {
   const input = exampleConfigInput();
   modify(input);
-  const config = loadConfig({ config: input });
+  return synthConfigStack(loadConfig({ config: input }));
+}
+
+/** Builds the stack of a validated config and runs cdk-nag on it. */
+export function synthConfigStack(config: ProjectConfig): SynthesizedStack {
   const app = newApp();
   const stack = new KubestashIrsaStack(app, config.stackName, {
     config,
