@@ -997,7 +997,47 @@ function gateRows(s: StackIam): DecisionRow[] {
       'sqs:SendMessage',
       eventSourceQueue(s),
     );
+    // Its clusters' webhook tokens (issue 12), when the stack keeps them in Secrets Manager.
+    for (const secret of gateTokenSecrets(s)) {
+      row(
+        `GetSecretValue of the webhook token ${secret}`,
+        'Allowed',
+        'secretsmanager:GetSecretValue',
+        secret,
+      );
+      row(
+        `PutSecretValue of the webhook token ${secret}`,
+        'Denied',
+        'secretsmanager:PutSecretValue',
+        secret,
+      );
+    }
+    for (const dump of s.config.databaseDumps) {
+      row(
+        `GetSecretValue of the database secret of ${dump.name}`,
+        'Denied',
+        'secretsmanager:GetSecretValue',
+        dump.secretArn,
+      );
+    }
+    row(
+      'GetSecretValue of an arbitrary secret',
+      'Denied',
+      'secretsmanager:GetSecretValue',
+      `arn:${s.partition}:secretsmanager:${s.config.region}:${s.account}:secret:other-AbCdEf`,
+    );
   });
+}
+
+/** The ARNs of the Secrets Manager secrets the template makes for the job gate. */
+function gateTokenSecrets(s: StackIam): string[] {
+  return Object.entries(s.template.Resources)
+    .filter(
+      ([, r]) =>
+        r.Type === 'AWS::SecretsManager::Secret' &&
+        /job gate/.test(s.resolver.resolveString(r.Properties?.Description ?? '')),
+    )
+    .map(([id]) => s.resolver.resolveString({ Ref: id }));
 }
 
 function auditForwarderRows(s: StackIam): DecisionRow[] {
