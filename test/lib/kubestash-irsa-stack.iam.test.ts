@@ -5,6 +5,9 @@
  * and every examples/config/*.json (plus a variant with EKS audit logs on, the
  * only way the audit forwarder's role exists).
  */
+import fc from 'fast-check';
+import { roleArn } from '../../lambda/domain/iam-names';
+import { MANAGED_BY_TAG, MANAGED_BY_VALUE, SEED_TAG } from '../../lambda/ports/tag-keys';
 import { decisionTables, unmodelled } from '../support/iam-decision-tables';
 import type { DecisionRow } from '../support/iam-decision-tables';
 import { StackIam, decide, exampleConfigs } from '../support/iam-simulation';
@@ -40,6 +43,49 @@ describe.each([...exampleConfigs(), withAuditLogs].map((c) => [c.name, c] as con
           : expect.arrayContaining([expect.stringContaining(example.input.permissionsBoundaryArn)]),
       );
     });
+
+    test('CreateRole (boundary and tags as required) is Allowed exactly directly under the derived path', async () => {
+      const reconciler = stack.roleByDescription(/^kubestash-irsa reconciler: manages/);
+      const identityPolicies = stack.identityPolicies(reconciler);
+      const nameChars = fc.constantFrom(...'abcXYZ019_+=,.@-'.split(''));
+      // Path characters are \x21-\x7E; a sub-path segment is any of them but "/" (and
+      // "*", which the engine reads as a pattern in a request's ARN, not as a character).
+      const segment = fc.string({
+        unit: fc
+          .integer({ min: 0x21, max: 0x7e })
+          .filter((c) => c !== 0x2f && c !== 0x2a)
+          .map((c) => String.fromCharCode(c)),
+        minLength: 1,
+        maxLength: 6,
+      });
+      await fc.assert(
+        fc.asyncProperty(
+          fc.constantFrom(...stack.config.seeds),
+          fc.string({ unit: nameChars, minLength: 1, maxLength: 8 }),
+          fc.array(segment, { maxLength: 2 }),
+          async (seed, suffix, subPath) => {
+            const path = `${seed.derivedRolePath}${subPath.map((p) => `${seed.name}-${p}/`).join('')}`;
+            const { decision } = await decide(
+              {
+                principal: stack.roleArn(reconciler),
+                action: 'iam:CreateRole',
+                resource: roleArn(stack.partition, stack.account, path, `${seed.name}-${suffix}`),
+                resourceAccount: stack.account,
+                context: {
+                  'iam:PermissionsBoundary': stack.boundaryArn(stack.roleByName(seed.name)) ?? '',
+                  [`aws:RequestTag/${SEED_TAG}`]: seed.name,
+                  [`aws:RequestTag/${MANAGED_BY_TAG}`]: MANAGED_BY_VALUE,
+                  'aws:TagKeys': [SEED_TAG, MANAGED_BY_TAG],
+                },
+              },
+              { identityPolicies },
+            );
+            expect(decision).toBe(subPath.length === 0 ? 'Allowed' : 'Denied');
+          },
+        ),
+        { numRuns: 40 },
+      );
+    }, 120_000);
 
     describe.each([...new Set(rows.map((r) => r.table))])('%s', (table) => {
       test.each(rows.filter((r) => r.table === table).map((r) => [r.name, r.expect, r] as const))(
