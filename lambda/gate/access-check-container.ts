@@ -1,4 +1,8 @@
-import { ACCESS_CHECK_CONTAINER } from '../ports/annotations';
+import {
+  ACCESS_CHECK_ANNOTATION,
+  ACCESS_CHECK_CONTAINER,
+  ACCESS_CHECK_SKIP,
+} from '../ports/annotations';
 
 export interface AccessCheckTarget {
   readonly bucket: string;
@@ -26,6 +30,10 @@ export interface AccessCheckOptions {
  * bucket's lifecycle rule expires any probe a killed pod left behind.
  */
 export const ACCESS_CHECK_SCRIPT = `set -u
+if [ "\${ACCESS_CHECK:-}" = "${ACCESS_CHECK_SKIP}" ]; then
+  echo "access-check: skipped: the Job's ServiceAccount needs no role from kubestash-irsa (see the Job's Events)"
+  exit 0
+fi
 probe() {
   bucket="$1"; prefix="$2"; key="\${prefix}\${HOSTNAME:-probe}"
   step=ListBucket; aws s3api list-objects-v2 --bucket "$bucket" --prefix "$prefix" --max-items 1 >/dev/null || return 1
@@ -54,7 +62,22 @@ for target in $TARGETS; do
 done
 `;
 
-/** The init container, as a pod spec holds it. */
+/** The writable scratch volume the check mounts at /tmp (its root file system is read-only). */
+export const ACCESS_CHECK_VOLUME = {
+  name: `${ACCESS_CHECK_CONTAINER}-tmp`,
+  emptyDir: { sizeLimit: '16Mi' },
+};
+
+/**
+ * The init container, as a pod spec holds it. Its security context satisfies
+ * the `restricted` Pod Security level on its own, whatever the pod sets
+ * (https://kubernetes.io/docs/concepts/security/pod-security-standards/):
+ * seccomp `RuntimeDefault`, non-root, no privilege escalation, all
+ * capabilities dropped; its root file system is read-only and it writes only
+ * to {@link ACCESS_CHECK_VOLUME} at /tmp. It reads the pod's
+ * {@link ACCESS_CHECK_ANNOTATION} through the downward API to step aside for
+ * a Job released without a role.
+ */
 export function accessCheckContainer(options: AccessCheckOptions): Record<string, unknown> {
   return {
     name: ACCESS_CHECK_CONTAINER,
@@ -65,9 +88,16 @@ export function accessCheckContainer(options: AccessCheckOptions): Record<string
       { name: 'UNMANAGED_BUCKETS', value: options.unmanagedBuckets.join(' ') },
       { name: 'ATTEMPTS', value: String(options.attempts) },
       { name: 'DELAY_SECONDS', value: String(options.delaySeconds) },
-      // The CLI keeps its cache under $HOME; /tmp is writable for any user.
+      // The CLI keeps its cache under $HOME; /tmp is the scratch volume.
       { name: 'HOME', value: '/tmp' },
+      {
+        name: 'ACCESS_CHECK',
+        valueFrom: {
+          fieldRef: { fieldPath: `metadata.annotations['${ACCESS_CHECK_ANNOTATION}']` },
+        },
+      },
     ],
+    volumeMounts: [{ name: ACCESS_CHECK_VOLUME.name, mountPath: '/tmp' }],
     resources: {
       requests: { cpu: '10m', memory: '64Mi' },
       limits: { cpu: '200m', memory: '256Mi' },
@@ -77,6 +107,8 @@ export function accessCheckContainer(options: AccessCheckOptions): Record<string
       runAsNonRoot: true,
       runAsUser: 65534,
       capabilities: { drop: ['ALL'] },
+      seccompProfile: { type: 'RuntimeDefault' },
+      readOnlyRootFilesystem: true,
     },
   };
 }

@@ -31,6 +31,7 @@ export const jobObject = z.object({
       spec: z.object({
         serviceAccountName: z.optional(z.string()),
         initContainers: z.optional(z.array(container)),
+        volumes: z.optional(z.array(z.object({ name: z.string() }))),
       }),
     }),
   }),

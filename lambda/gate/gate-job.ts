@@ -6,7 +6,7 @@ import {
   KUBESTASH_MANAGED_BY,
   MANAGED_BY_LABEL,
 } from '../ports/annotations';
-import { accessCheckContainer } from './access-check-container';
+import { ACCESS_CHECK_VOLUME, accessCheckContainer } from './access-check-container';
 import { jobObject, pointerSegment } from './admission-review';
 import type { AdmissionReview, JsonPatchOperation } from './admission-review';
 import type { GateSettings } from './gate-settings';
@@ -90,6 +90,11 @@ export function gateJob(review: AdmissionReview, settings: GateSettings): GateDe
     initContainers === undefined
       ? { op: 'add', path: '/spec/template/spec/initContainers', value: [container] }
       : { op: 'add', path: '/spec/template/spec/initContainers/0', value: container },
+  );
+  patch.push(
+    job.spec.template.spec.volumes === undefined
+      ? { op: 'add', path: '/spec/template/spec/volumes', value: [ACCESS_CHECK_VOLUME] }
+      : { op: 'add', path: '/spec/template/spec/volumes/-', value: ACCESS_CHECK_VOLUME },
   );
   return {
     gated: true,

@@ -36,3 +36,16 @@ export type GateState = 'held' | 'released' | 'stuck';
 
 /** The init container the gate injects; its name marks a Job already gated. */
 export const ACCESS_CHECK_CONTAINER = 'kubestash-irsa-access-check';
+
+/**
+ * On a Job's pod template, written by the reconciler when it releases a held
+ * Job whose ServiceAccount needs no role from this stack: the access-check
+ * container reads it through the downward API and steps aside, so a Job the
+ * gate should not have held is never failed by the gate's own check. A
+ * suspended Job that never started accepts pod-template annotation changes
+ * (Kubernetes "mutable scheduling directives" for Jobs, GA in 1.27:
+ * https://www.kubernetes.dev/resources/keps/2926/).
+ */
+export const ACCESS_CHECK_ANNOTATION = 'kubestash-irsa.io/access-check';
+/** Value of {@link ACCESS_CHECK_ANNOTATION} that switches the check off. */
+export const ACCESS_CHECK_SKIP = 'skip';

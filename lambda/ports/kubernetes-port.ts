@@ -93,12 +93,14 @@ export interface KubernetesPort {
   /** Undefined when there is no such Job. */
   getJob(namespace: string, name: string): Promise<JobRecord | undefined>;
 
-  /** Jobs with `spec.suspend: true` that match the label selector, e.g. `app.kubernetes.io/managed-by=kubestash.com`. */
-  listSuspendedJobs(namespace: string, labelSelector: string): Promise<JobRecord[]>;
+  /** Jobs that match the label selector, e.g. `app.kubernetes.io/managed-by=kubestash.com`, suspended or not. */
+  listJobs(namespace: string, labelSelector: string): Promise<JobRecord[]>;
 
   /**
    * Sets `spec.suspend`, and in the same write the given annotations (string
    * sets, null removes), so a Job is never released without saying why.
+   * `templateAnnotations` go on the pod template: the API server accepts that
+   * only while the Job is suspended and has never run (Kubernetes KEP-2926).
    * Same errors as patchServiceAccountAnnotations.
    */
   setJobSuspended(
@@ -107,6 +109,7 @@ export interface KubernetesPort {
     suspend: boolean,
     options?: {
       readonly annotations?: Readonly<Record<string, string | null>>;
+      readonly templateAnnotations?: Readonly<Record<string, string | null>>;
       readonly preconditions?: WritePreconditions;
     },
   ): Promise<JobRecord>;

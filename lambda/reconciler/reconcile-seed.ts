@@ -1,5 +1,6 @@
 import { derivedRoleIndex, seedNameOf } from '../domain/iam-names';
 import type {
+  Assignment,
   ExistingRole,
   Plan,
   Refusal,
@@ -15,6 +16,8 @@ import { RoleQuotaExceededError, TrustPolicyQuotaExceededError } from '../ports/
 import type { KubernetesPort } from '../ports/kubernetes-port';
 import { KubernetesConflictError, KubernetesNotFoundError } from '../ports/kubernetes-port';
 import type { WebIdentityPort } from '../ports/web-identity-port';
+import { proveRoles } from './prove-roles';
+import type { RoleProof } from './prove-roles';
 import { keyOf, releaseGatedJobs } from './release-gated-jobs';
 import type { ReleaseOptions, ReleaseResult } from './release-gated-jobs';
 import { seedTagSettings } from './reconciler-settings';
@@ -24,7 +27,7 @@ export interface ReconcileDeps {
   readonly iam: IamPort;
   readonly kubernetes: (cluster: string) => KubernetesPort;
   readonly now: () => Date;
-  /** Proves access before a gated Job is released; without it Jobs are released unproven. */
+  /** Proves each role version before its ServiceAccounts are annotated; without it they are annotated unproven. */
   readonly webIdentity?: WebIdentityPort;
   /** @default setTimeout */
   readonly sleep?: (ms: number) => Promise<void>;
@@ -115,9 +118,10 @@ async function reconcilePass(
   const planned = planStep(read, options, deps.now());
   const written = await writeStep(deps.iam, read, planned, learned);
   if ('retry' in written) return reconcilePass(deps, seedEnv, options, written.retry);
-  const annotated = await annotateStep(deps, read, planned);
+  const proven = await proveStep(deps, planned, options);
+  const annotated = await annotateStep(deps, read, planned, proven);
   const events = await refuseStep(deps, read, planned);
-  const jobs = await releaseStep(deps, read, planned, annotated.granted, options);
+  const jobs = await releaseStep(deps, read, planned, annotated, options);
   return summarize(read, planned, written, annotated, events, jobs);
 }
 
@@ -268,29 +272,84 @@ async function writeStep(
   }
 }
 
+/** What the prove step learned, per role ARN; roles absent were not asked (no proof configured). */
+type Proven = ReadonlyMap<string, RoleProof>;
+
+/**
+ * Prove: before any ServiceAccount is pointed at a role, IAM must accept a
+ * token of one ServiceAccount that role version trusts. KubeStash (since
+ * v2026.4.27) unsuspends a Job the moment its ServiceAccount carries
+ * `eks.amazonaws.com/role-arn`, so the annotation is the go signal for both
+ * controllers, and it must not be given before IAM would honour it. One
+ * proof per role about to gain annotations, not one per Job.
+ */
+async function proveStep(
+  deps: ReconcileDeps,
+  planned: SeedPlan,
+  options: ReconcileOptions,
+): Promise<Proven> {
+  const proof = options.gate?.proof;
+  if (proof === undefined || deps.webIdentity === undefined) return new Map();
+  const byRole = new Map<string, Assignment[]>();
+  for (const a of planned.plan.assignments.filter((x) => x.annotate)) {
+    byRole.set(a.roleArn, [...(byRole.get(a.roleArn) ?? []), a]);
+  }
+  return proveRoles(
+    {
+      kubernetes: deps.kubernetes,
+      webIdentity: deps.webIdentity,
+      now: deps.now,
+      sleep: deps.sleep ?? ((ms) => new Promise((r) => setTimeout(r, ms))),
+    },
+    [...byRole].map(([roleArn, serviceAccounts]) => ({ roleArn, serviceAccounts })),
+    proof,
+  );
+}
+
 /** What the annotate step wrote to Kubernetes. */
 interface Annotated {
   readonly annotated: number;
   /** `cluster/namespace/name` of each ServiceAccount that carries its role ARN now, and that ARN. */
   readonly granted: ReadonlyMap<string, string>;
+  /** Placed in a role whose proof failed: not annotated, its Jobs wait with this reason. */
+  readonly unproven: ReadonlyMap<string, { readonly reason: string; readonly message: string }>;
+  /** Placed in a role not proven in this pass's time: not annotated, its Jobs wait quietly. */
+  readonly deferred: ReadonlySet<string>;
 }
 
 /**
  * Annotate: point each newly placed ServiceAccount at its role. Runs only
- * after the write step, so the role already trusts it. The write is bound to
- * the uid that was read: a ServiceAccount deleted (or re-created) meanwhile is
- * left for the next pass, which sees the truth.
+ * after the write step, so the role already trusts it, and only for roles
+ * the prove step proved (or when no proof is configured). The write is bound
+ * to the uid that was read: a ServiceAccount deleted (or re-created)
+ * meanwhile is left for the next pass, which sees the truth.
  */
 async function annotateStep(
   deps: ReconcileDeps,
   read: SeedRead,
   planned: SeedPlan,
+  proven: Proven,
 ): Promise<Annotated> {
   const byKey = new Map(read.serviceAccounts.map((sa) => [keyOf(sa), sa]));
   const { assignments } = planned.plan;
   const granted = new Map(assignments.filter((x) => !x.annotate).map((x) => [keyOf(x), x.roleArn]));
+  const unproven = new Map<string, { reason: string; message: string }>();
+  const deferred = new Set<string>();
   let annotated = 0;
   for (const a of assignments.filter((x) => x.annotate)) {
+    const proof = proven.get(a.roleArn);
+    if (proof?.kind === 'deferred') {
+      deferred.add(keyOf(a));
+      continue;
+    }
+    if (proof?.kind === 'denied') {
+      unproven.set(keyOf(a), {
+        reason: 'AccessNotYetProven',
+        // Stable text (no counts that change): the Event is recorded once, not on every pass.
+        message: `IAM does not yet let ServiceAccount ${a.name} assume ${a.roleArn} (${proof.reason}); trust policies can take a minute to propagate, so the ServiceAccount is not annotated yet, the Job stays suspended and the next reconcile tries again`,
+      });
+      continue;
+    }
     try {
       await deps
         .kubernetes(a.cluster)
@@ -307,7 +366,7 @@ async function annotateStep(
         throw error;
     }
   }
-  return { annotated, granted };
+  return { annotated, granted, unproven, deferred };
 }
 
 /**
@@ -349,21 +408,19 @@ async function releaseStep(
   deps: ReconcileDeps,
   read: SeedRead,
   planned: SeedPlan,
-  granted: ReadonlyMap<string, string>,
+  annotated: Annotated,
   options: ReconcileOptions,
 ): Promise<ReleaseResult | undefined> {
   if (options.gate === undefined) return undefined;
   return releaseGatedJobs(
-    {
-      kubernetes: deps.kubernetes,
-      webIdentity: deps.webIdentity,
-      now: deps.now,
-      sleep: deps.sleep ?? ((ms) => new Promise((r) => setTimeout(r, ms))),
-    },
+    { kubernetes: deps.kubernetes, now: deps.now },
     {
       clusters: read.spec.clusters.map((c) => c.name),
       namespaces: read.settings.allowedNamespaces,
-      granted,
+      granted: annotated.granted,
+      proven: options.gate.proof !== undefined && deps.webIdentity !== undefined,
+      unproven: annotated.unproven,
+      deferred: annotated.deferred,
       refused: new Map(
         planned.plan.refusals.map((r) => [
           keyOf(r),

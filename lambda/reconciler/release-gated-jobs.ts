@@ -1,47 +1,28 @@
 import { seedNameOf } from '../domain/iam-names';
 import {
+  ACCESS_CHECK_ANNOTATION,
+  ACCESS_CHECK_SKIP,
   GATE_ANNOTATION,
   GATE_REASON_ANNOTATION,
   KUBESTASH_MANAGED_BY,
   MANAGED_BY_LABEL,
+  ROLE_ARN_ANNOTATION,
   SEED_ROLE_ANNOTATION,
 } from '../ports/annotations';
 import type { JobRecord, KubernetesEventSpec, KubernetesPort } from '../ports/kubernetes-port';
 import { KubernetesConflictError, KubernetesNotFoundError } from '../ports/kubernetes-port';
-import type { WebIdentityPort } from '../ports/web-identity-port';
-
-/** The audience IRSA tokens carry; the proof asks for the same. */
-const STS_AUDIENCE = 'sts.amazonaws.com';
-/** The shortest TokenRequest the API server grants. */
-const PROOF_TOKEN_SECONDS = 600;
-/** Proofs wait on IAM, not on CPU: a few at once keep a pass short without hammering STS. */
-const PROOF_CONCURRENCY = 4;
+import type { ProofOptions } from './prove-roles';
 
 export interface ReleaseOptions {
   /** A Job still held this long after its creation is marked `stuck`. */
   readonly stuckAfterSeconds: number;
-  /** Prove access with the ServiceAccount's own token before releasing; off when undefined. */
+  /** Prove each role version before its ServiceAccounts are annotated (the reconcile pass's prove step); off when undefined. */
   readonly proof?: ProofOptions;
-}
-
-export interface ProofOptions {
-  /** AssumeRoleWithWebIdentity calls per Job and pass. */
-  readonly attempts: number;
-  readonly delayMs: number;
-  /**
-   * Time all proofs of one pass may take together, so a pass with many Jobs
-   * waiting on IAM still ends well inside the Lambda timeout; Jobs not tried
-   * stay held for the next pass.
-   * @default 45_000
-   */
-  readonly budgetMs?: number;
 }
 
 export interface ReleaseDeps {
   readonly kubernetes: (cluster: string) => KubernetesPort;
-  readonly webIdentity?: WebIdentityPort;
   readonly now: () => Date;
-  readonly sleep: (ms: number) => Promise<void>;
 }
 
 /** `cluster/namespace/name`: how a ServiceAccount is keyed in the plan's results and here. */
@@ -56,8 +37,18 @@ export function keyOf(sa: {
 export interface ReleaseInput {
   readonly clusters: readonly string[];
   readonly namespaces: readonly string[];
-  /** `cluster/namespace/name` of each ServiceAccount that carries its role ARN now, and that ARN. */
+  /**
+   * `cluster/namespace/name` of each ServiceAccount that carries its role ARN
+   * now, and that ARN. The annotation is written only once the role version
+   * is proven, so these Jobs are released without a proof of their own.
+   */
   readonly granted: ReadonlyMap<string, string>;
+  /** The annotations were written only after a proof (the release reason says so). */
+  readonly proven: boolean;
+  /** Placed in a role whose proof IAM refused this pass: the Job waits, with this reason on it. */
+  readonly unproven: ReadonlyMap<string, { readonly reason: string; readonly message: string }>;
+  /** Placed in a role the pass had no time to prove: the Job waits quietly for the next pass. */
+  readonly deferred: ReadonlySet<string>;
   /** `cluster/namespace/name` of each refused ServiceAccount, and why. */
   readonly refused: ReadonlyMap<string, { readonly reason: string; readonly message: string }>;
   /** Other configured seeds: a Job whose ServiceAccount names one is that seed's to release. */
@@ -68,13 +59,20 @@ export interface ReleaseInput {
 
 export interface ReleaseResult {
   readonly released: number;
+  /**
+   * Held Jobs someone else (KubeStash since v2026.4.27, once the ServiceAccount
+   * carries its role ARN) had already unsuspended: recorded as released.
+   */
+  readonly releasedElsewhere: number;
   readonly held: number;
   readonly stuck: number;
   readonly events: number;
 }
 
 type Verdict =
-  | { readonly kind: 'release'; readonly roleArn: string; readonly proven: boolean }
+  | { readonly kind: 'release'; readonly roleArn: string }
+  /** Held although its ServiceAccount needs no role from this stack: released unchanged, and told why. */
+  | { readonly kind: 'not-needed'; readonly reason: string; readonly message: string }
   | { readonly kind: 'hold'; readonly reason: string; readonly message: string }
   | { readonly kind: 'not-mine' }
   /** Out of proof time this pass: left as it is for the next. */
@@ -82,11 +80,14 @@ type Verdict =
 
 /**
  * Releases the Jobs the gate holds once their ServiceAccount carries its role
- * ARN and IAM trusts it (proven with the ServiceAccount's own token when
- * asked), and tells the story of the others on the Job itself: an Event with
- * the reason and the fix, and past `stuckAfterSeconds` a `stuck` mark, so
- * `kubectl describe job` says why it waits. Only Jobs the gate marked are
- * touched; a Job released or deleted meanwhile is left alone.
+ * ARN (written only after the role version was proven), and tells the story
+ * of the others on the Job itself: an Event with the reason and the fix, and
+ * past `stuckAfterSeconds` a `stuck` mark, so `kubectl describe job` says why
+ * it waits. A held Job whose ServiceAccount turns out to need no role from
+ * this stack is released unchanged, with an Event saying why and its access
+ * check switched off. A held Job someone else already unsuspended (KubeStash
+ * does once the role ARN appears) is recorded released, with no Warning.
+ * Only Jobs the gate marked are touched; a Job deleted meanwhile is left alone.
  */
 export async function releaseGatedJobs(
   deps: ReleaseDeps,
@@ -98,42 +99,59 @@ export async function releaseGatedJobs(
     for (const namespace of input.namespaces) {
       const jobs = await deps
         .kubernetes(cluster)
-        .listSuspendedJobs(namespace, `${MANAGED_BY_LABEL}=${KUBESTASH_MANAGED_BY}`);
+        .listJobs(namespace, `${MANAGED_BY_LABEL}=${KUBESTASH_MANAGED_BY}`);
       for (const job of jobs) {
         const state = job.annotations[GATE_ANNOTATION];
-        if (
-          (state === 'held' || state === 'stuck') &&
-          !job.finished &&
-          job.deletionTimestamp === undefined
-        ) {
+        if ((state === 'held' || state === 'stuck') && job.deletionTimestamp === undefined) {
           held.push({ cluster, job });
         }
       }
     }
   }
 
-  const result = { released: 0, held: 0, stuck: 0, events: 0 };
-  const proofDeadline = deps.now().getTime() + (options.proof?.budgetMs ?? 45_000);
-  await inBatches(held, PROOF_CONCURRENCY, async ({ cluster, job }) => {
+  const result = { released: 0, releasedElsewhere: 0, held: 0, stuck: 0, events: 0 };
+  for (const { cluster, job } of held) {
     const k8s = deps.kubernetes(cluster);
-    const verdict = await judge(deps, k8s, cluster, job, input, options, proofDeadline);
     try {
-      if (verdict.kind === 'not-mine') return;
+      if (!job.suspended) {
+        // Unsuspended by its other controller: the go signal both read is the proven role ARN.
+        await k8s.setJobSuspended(job.namespace, job.name, false, {
+          annotations: {
+            [GATE_ANNOTATION]: 'released',
+            [GATE_REASON_ANNOTATION]: `released by another controller (KubeStash unsuspends a Job once ServiceAccount ${job.serviceAccountName} carries ${ROLE_ARN_ANNOTATION})`,
+          },
+          preconditions: { uid: job.uid },
+        });
+        result.releasedElsewhere++;
+        continue;
+      }
+      if (job.finished) continue;
+      const verdict = await judge(k8s, cluster, job, input);
+      if (verdict.kind === 'not-mine') continue;
       if (verdict.kind === 'deferred') {
         result.held++;
-        return;
+        continue;
       }
-      if (verdict.kind === 'release') {
-        const why = releaseReason(job, verdict);
+      if (verdict.kind === 'release' || verdict.kind === 'not-needed') {
+        const why =
+          verdict.kind === 'release'
+            ? releaseReason(job, verdict.roleArn, input.proven)
+            : `released without a role: ${verdict.message}`;
         await k8s.setJobSuspended(job.namespace, job.name, false, {
           annotations: { [GATE_ANNOTATION]: 'released', [GATE_REASON_ANNOTATION]: why },
+          // A Job that needs no role from this stack has nothing for the access check to prove.
+          ...(verdict.kind === 'not-needed'
+            ? { templateAnnotations: { [ACCESS_CHECK_ANNOTATION]: ACCESS_CHECK_SKIP } }
+            : {}),
           preconditions: { uid: job.uid },
         });
         result.released++;
-        if ((await k8s.createEvent(jobEvent(job, 'Normal', 'Released', why))) === 'created') {
-          result.events++;
-        }
-        return;
+        const event =
+          verdict.kind === 'release'
+            ? jobEvent(job, 'Normal', 'Released', why)
+            : jobEvent(job, 'Normal', verdict.reason, why);
+        if ((await k8s.createEvent(event)) === 'created') result.events++;
+        continue;
       }
       result.held++;
       if (
@@ -162,29 +180,34 @@ export async function releaseGatedJobs(
       if (!(error instanceof KubernetesNotFoundError || error instanceof KubernetesConflictError))
         throw error;
     }
-  });
+  }
   return result;
 }
 
+/** Refusals that say the ServiceAccount is not this stack's to grant: its Job must not wait on us. */
+const NOT_OURS: ReadonlySet<string> = new Set(['SeedRoleNotAllowed']);
+
 async function judge(
-  deps: ReleaseDeps,
   k8s: KubernetesPort,
   cluster: string,
   job: JobRecord,
   input: ReleaseInput,
-  options: ReleaseOptions,
-  proofDeadline: number,
 ): Promise<Verdict> {
   const sa = job.serviceAccountName;
   const key = keyOf({ cluster, namespace: job.namespace, name: sa });
   const roleArn = input.granted.get(key);
-  if (roleArn !== undefined) {
-    if (options.proof === undefined || deps.webIdentity === undefined) {
-      return { kind: 'release', roleArn, proven: false };
-    }
-    return prove(deps, deps.webIdentity, k8s, job, roleArn, options.proof, proofDeadline);
-  }
+  if (roleArn !== undefined) return { kind: 'release', roleArn };
+  if (input.deferred.has(key)) return { kind: 'deferred' };
+  const unproven = input.unproven.get(key);
+  if (unproven !== undefined) return { kind: 'hold', ...unproven };
   const refusal = input.refused.get(key);
+  if (refusal !== undefined && NOT_OURS.has(refusal.reason)) {
+    return {
+      kind: 'not-needed',
+      reason: 'NoRoleNeeded',
+      message: `ServiceAccount ${sa} names a seed this stack does not serve (${refusal.reason}), so no role will come from kubestash-irsa`,
+    };
+  }
   if (refusal !== undefined) {
     return {
       kind: 'hold',
@@ -205,10 +228,14 @@ async function judge(
   if (seedRole !== undefined && input.otherSeeds.includes(seedNameOf(seedRole)))
     return { kind: 'not-mine' };
   if (seedRole === undefined) {
+    const own = account.annotations[ROLE_ARN_ANNOTATION];
     return {
-      kind: 'hold',
-      reason: 'NoSeedAnnotation',
-      message: `ServiceAccount ${sa} carries no ${SEED_ROLE_ANNOTATION} annotation, so no role will be granted: annotate the KubeStash operator's ServiceAccount with the seed role (helm-values/kubestash-values.yaml from cdk8s synth), then re-run the session, or delete this Job`,
+      kind: 'not-needed',
+      reason: 'NoRoleNeeded',
+      message:
+        own === undefined
+          ? `ServiceAccount ${sa} carries no ${SEED_ROLE_ANNOTATION} annotation, so the Job needs no role from kubestash-irsa (a KubeStash trigger Job, or a Job that does not use the backup bucket)`
+          : `ServiceAccount ${sa} carries no ${SEED_ROLE_ANNOTATION} annotation and has a role of its own (${own})`,
     };
   }
   // Its seed is ours and it is in an allowed namespace, yet the plan has no word on it: it was
@@ -220,42 +247,9 @@ async function judge(
   };
 }
 
-async function prove(
-  deps: ReleaseDeps,
-  webIdentity: WebIdentityPort,
-  k8s: KubernetesPort,
-  job: JobRecord,
-  roleArn: string,
-  proof: ProofOptions,
-  deadline: number,
-): Promise<Verdict> {
-  if (deps.now().getTime() >= deadline) return { kind: 'deferred' };
-  const token = await k8s.createServiceAccountToken(
-    job.namespace,
-    job.serviceAccountName,
-    STS_AUDIENCE,
-    PROOF_TOKEN_SECONDS,
-  );
-  let last = '';
-  for (let attempt = 1; attempt <= proof.attempts; attempt++) {
-    const outcome = await webIdentity.assumeRoleWithWebIdentity(roleArn, token);
-    if (outcome.accepted) return { kind: 'release', roleArn, proven: true };
-    last = outcome.reason;
-    if (attempt === proof.attempts) break;
-    if (deps.now().getTime() + proof.delayMs >= deadline) return { kind: 'deferred' };
-    await deps.sleep(proof.delayMs);
-  }
-  return {
-    kind: 'hold',
-    reason: 'AccessNotYetProven',
-    // Stable text (no counts that change): the Event is recorded once, not on every pass.
-    message: `IAM does not yet let ServiceAccount ${job.serviceAccountName} assume ${roleArn} (${last.split(':')[0]}); trust policies can take a minute to propagate, so the Job stays suspended and the next reconcile tries again`,
-  };
-}
-
-function releaseReason(job: JobRecord, verdict: { roleArn: string; proven: boolean }): string {
-  return `released: ServiceAccount ${job.serviceAccountName} has role ${verdict.roleArn}${
-    verdict.proven ? ' and IAM accepted its token for it' : ''
+function releaseReason(job: JobRecord, roleArn: string, proven: boolean): string {
+  return `released: ServiceAccount ${job.serviceAccountName} has role ${roleArn}${
+    proven ? ', proven with a token before it was annotated' : ''
   }`;
 }
 
@@ -283,14 +277,4 @@ function ageSeconds(job: JobRecord, now: Date): number | undefined {
   if (job.creationTimestamp === undefined) return undefined;
   const created = Date.parse(job.creationTimestamp);
   return Number.isNaN(created) ? undefined : (now.getTime() - created) / 1000;
-}
-
-async function inBatches<T>(
-  items: readonly T[],
-  size: number,
-  run: (item: T) => Promise<void>,
-): Promise<void> {
-  for (let i = 0; i < items.length; i += size) {
-    await Promise.all(items.slice(i, i + size).map(run));
-  }
 }

@@ -642,6 +642,17 @@ export class KubernetesTestServer {
         }),
       };
     }
+    const template = kind === 'Job' ? jobTemplateChange(current, patched) : undefined;
+    if (template !== undefined) {
+      return {
+        status: 422,
+        body: statusBody(422, 'Invalid', `${kind} "${name}" is invalid: ${template}`, {
+          name,
+          kind,
+          causes: [{ reason: 'FieldValueInvalid', message: template, field: 'spec.template' }],
+        }),
+      };
+    }
     patchedMeta.name = currentMeta.name;
     patchedMeta.namespace = currentMeta.namespace;
     patchedMeta.creationTimestamp = currentMeta.creationTimestamp;
@@ -915,4 +926,29 @@ function decodeContinue(token: string): ContinueKey | undefined {
   return typeof kind === 'string' && typeof namespace === 'string' && typeof after === 'string'
     ? { kind, namespace, after }
     : undefined;
+}
+
+/**
+ * Why kube-apiserver would refuse this change to a Job's pod template, or
+ * undefined when it accepts it. The template is immutable, except that a Job
+ * that is suspended and has never started may change its pod template's
+ * labels and annotations (and node scheduling fields, not modelled here):
+ * KEP-2926, GA in 1.27, https://www.kubernetes.dev/resources/keps/2926/.
+ */
+function jobTemplateChange(current: Json, patched: Json): string | undefined {
+  const spec = (o: Json): Json => (isJson(o.spec) ? o.spec : {});
+  const before = spec(current).template;
+  const after = spec(patched).template;
+  if (JSON.stringify(before) === JSON.stringify(after)) return undefined;
+  const withoutMeta = (t: unknown): string => {
+    if (!isJson(t)) return JSON.stringify(t);
+    const m = isJson(t.metadata) ? { ...t.metadata } : {};
+    delete m.labels;
+    delete m.annotations;
+    return JSON.stringify({ ...t, metadata: m });
+  };
+  const status = isJson(current.status) ? current.status : {};
+  const mutable = spec(current).suspend === true && status.startTime === undefined;
+  if (mutable && withoutMeta(before) === withoutMeta(after)) return undefined;
+  return 'spec.template: Invalid value: field is immutable';
 }

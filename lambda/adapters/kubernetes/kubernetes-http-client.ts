@@ -235,14 +235,13 @@ export class KubernetesHttpClient implements KubernetesPort {
     return json === undefined ? undefined : toJobRecord(json);
   }
 
-  async listSuspendedJobs(namespace: string, labelSelector: string): Promise<JobRecord[]> {
-    // Jobs have no field selector for spec.suspend: select by label, filter here.
+  async listJobs(namespace: string, labelSelector: string): Promise<JobRecord[]> {
     const items = await this.listAll(
       batchTarget('list', namespace),
       `/apis/batch/v1/namespaces/${seg(namespace)}/jobs`,
       { labelSelector },
     );
-    return items.map(toJobRecord).filter((job) => job.suspended);
+    return items.map(toJobRecord);
   }
 
   async setJobSuspended(
@@ -251,6 +250,7 @@ export class KubernetesHttpClient implements KubernetesPort {
     suspend: boolean,
     options: {
       readonly annotations?: Readonly<Record<string, string | null>>;
+      readonly templateAnnotations?: Readonly<Record<string, string | null>>;
       readonly preconditions?: WritePreconditions;
     } = {},
   ): Promise<JobRecord> {
@@ -263,7 +263,15 @@ export class KubernetesHttpClient implements KubernetesPort {
       method: 'PATCH',
       path: `/apis/batch/v1/namespaces/${seg(namespace)}/jobs/${seg(name)}`,
       contentType: MERGE_PATCH,
-      body: { ...(Object.keys(metadata).length === 0 ? {} : { metadata }), spec: { suspend } },
+      body: {
+        ...(Object.keys(metadata).length === 0 ? {} : { metadata }),
+        spec: {
+          suspend,
+          ...(options.templateAnnotations === undefined
+            ? {}
+            : { template: { metadata: { annotations: { ...options.templateAnnotations } } } }),
+        },
+      },
     });
     return toJobRecord(json);
   }

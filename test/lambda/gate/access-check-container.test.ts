@@ -73,6 +73,13 @@ describe('the access-check script', () => {
     );
   });
 
+  test('steps aside when the reconciler released the Job without a role (ACCESS_CHECK=skip from the pod annotation)', () => {
+    const r = run({ ACCESS_CHECK: 'skip', DENY_OP: 'list-objects-v2', DENY_TIMES: '99' });
+    expect(r.status).toBe(0);
+    expect(r.calls).toEqual([]);
+    expect(r.stdout).toContain('access-check: skipped');
+  });
+
   test('retries while IAM has not propagated, with a line per attempt, then succeeds', () => {
     const r = run({ DENY_OP: 'put-object', DENY_TIMES: '2' });
     expect(r.status).toBe(0);

@@ -29,7 +29,7 @@ test('every Job KubeStash creates is held until its ServiceAccount has a proven 
   for (const name of names) expect(flow.suspended(name)).toBe(false);
   expect(flow.waits()).toHaveLength(12);
 
-  // Each ServiceAccount got a role, and each release proved it with a token of that ServiceAccount.
+  // Each ServiceAccount got a role, annotated after one proof of the role version that holds them all.
   for (const name of names) {
     const sa = flow.server.serviceAccount('demo', name) as {
       metadata: { annotations: Record<string, string> };
@@ -38,7 +38,8 @@ test('every Job KubeStash creates is held until its ServiceAccount has a proven 
       /^arn:aws:iam::123456789012:role\/kubestash-irsa\/KubestashRole-\d+$/,
     );
   }
-  expect(new Set(flow.server.issuedTokens.map((t) => t.name))).toEqual(new Set(names));
+  expect(flow.server.issuedTokens).toHaveLength(1);
+  expect(names).toContain(flow.server.issuedTokens[0]?.name);
 
   // Nothing is left to do: the queue is empty and a Job released stays released.
   expect(await flow.drain()).toBe(0);

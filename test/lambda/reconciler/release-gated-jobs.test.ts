@@ -108,12 +108,18 @@ describe('releasing the Jobs the gate holds', () => {
     const { deps: d, iamWebIdentity } = deps();
     const result = await reconcileSeed(d, SEED, PROVEN);
 
-    expect(result.jobs).toEqual({ released: 1, held: 0, stuck: 0, events: 1 });
+    expect(result.jobs).toEqual({
+      released: 1,
+      releasedElsewhere: 0,
+      held: 0,
+      stuck: 0,
+      events: 1,
+    });
     expect(job(name).spec.suspend).toBe(false);
     const roleArn = `arn:aws:iam::${MOTO_ACCOUNT}:role/kubestash-irsa/KubestashRole-0`;
     expect(job(name).metadata.annotations).toMatchObject({
       'kubestash-irsa.io/gate': 'released',
-      'kubestash-irsa.io/gate-reason': `released: ServiceAccount ${name} has role ${roleArn} and IAM accepted its token for it`,
+      'kubestash-irsa.io/gate-reason': `released: ServiceAccount ${name} has role ${roleArn}, proven with a token before it was annotated`,
     });
     expect(eventsOn(name)).toEqual([
       { type: 'Normal', reason: 'Released', message: expect.stringContaining(roleArn) },
@@ -229,12 +235,18 @@ describe('releasing the Jobs the gate holds', () => {
     const theirs = addSession(0, { job: { annotations: {} } });
     const finished = addSession(1, { job: { conditions: [{ type: 'Complete', status: 'True' }] } });
     const result = await reconcileSeed(deps().deps, SEED, PROVEN);
-    expect(result.jobs).toEqual({ released: 0, held: 0, stuck: 0, events: 0 });
+    expect(result.jobs).toEqual({
+      released: 0,
+      releasedElsewhere: 0,
+      held: 0,
+      stuck: 0,
+      events: 0,
+    });
     expect(job(theirs).spec.suspend).toBe(true);
     expect(job(finished).spec.suspend).toBe(true);
   });
 
-  test('a Job whose ServiceAccount names no seed, or does not exist, is told so on the Job', async () => {
+  test('a held Job whose ServiceAccount needs no role is released with an Event and its access check off; a missing ServiceAccount keeps it held', async () => {
     await h.createSeed();
     const bare = addSession(0, { seeded: false });
     h.server.addJob({
@@ -247,19 +259,72 @@ describe('releasing the Jobs the gate holds', () => {
       serviceAccountName: 'never-created',
     });
     const result = await reconcileSeed(deps().deps, SEED, PROVEN);
-    expect(result.jobs?.held).toBe(2);
+    expect(result.jobs).toMatchObject({ released: 1, held: 1 });
+    expect(job(bare).spec.suspend).toBe(false);
+    expect(job(bare).metadata.annotations?.['kubestash-irsa.io/gate']).toBe('released');
+    const template = (h.server.job('demo', bare) as { spec: { template: { metadata?: unknown } } })
+      .spec.template.metadata;
+    expect(template).toEqual({ annotations: { 'kubestash-irsa.io/access-check': 'skip' } });
     expect(eventsOn(bare)).toEqual([
       expect.objectContaining({
-        reason: 'NoSeedAnnotation',
-        message: expect.stringContaining('helm-values/kubestash-values.yaml'),
+        type: 'Normal',
+        reason: 'NoRoleNeeded',
+        message: expect.stringContaining('needs no role from kubestash-irsa'),
       }),
     ]);
     expect(eventsOn('orphan')).toEqual([
-      expect.objectContaining({ reason: 'ServiceAccountNotFound' }),
+      expect.objectContaining({ type: 'Warning', reason: 'ServiceAccountNotFound' }),
     ]);
     // Only the seed that reports unknowns tells this story, so it is told once.
     const quiet = await reconcileSeed(deps().deps, SEED, { ...PROVEN, reportUnknownSeeds: false });
-    expect(quiet.jobs).toEqual({ released: 0, held: 0, stuck: 0, events: 0 });
+    expect(quiet.jobs).toEqual({ released: 0, releasedElsewhere: 0, held: 0, stuck: 0, events: 0 });
+  });
+
+  test('a held Job that KubeStash unsuspended itself is recorded released: no Warning, no stuck mark', async () => {
+    await h.createSeed();
+    const name = addSession(0, { job: { suspend: false } });
+    const late = deps(0, new Date(NOW.getTime() + 31 * 60_000));
+    const result = await reconcileSeed(late.deps, SEED, PROVEN);
+    expect(result.jobs).toMatchObject({ released: 0, releasedElsewhere: 1, held: 0, stuck: 0 });
+    expect(job(name).metadata.annotations).toMatchObject({
+      'kubestash-irsa.io/gate': 'released',
+      'kubestash-irsa.io/gate-reason': expect.stringContaining('released by another controller'),
+    });
+    expect(eventsOn(name).filter((e) => e.type === 'Warning')).toEqual([]);
+    // Recorded once: the next pass finds nothing held.
+    const again = await reconcileSeed(late.deps, SEED, PROVEN);
+    expect(again.jobs).toMatchObject({ releasedElsewhere: 0 });
+  });
+
+  test('one proof per written role version: ten sessions placed in one role cost one token and one AssumeRoleWithWebIdentity', async () => {
+    await h.createSeed();
+    const names = Array.from({ length: 10 }, (_, i) => addSession(i));
+    const { deps: d, iamWebIdentity } = deps();
+    const result = await reconcileSeed(d, SEED, PROVEN);
+    expect(result.jobs?.released).toBe(10);
+    expect(iamWebIdentity.calls).toBe(1);
+    expect(h.server.issuedTokens).toHaveLength(1);
+    for (const n of names) expect(job(n).spec.suspend).toBe(false);
+  });
+
+  test('the role ARN is not written until the role version is proven, so KubeStash cannot release early either', async () => {
+    await h.createSeed();
+    const name = addSession(0);
+    const sa = () =>
+      (
+        h.server.serviceAccount('demo', name) as {
+          metadata: { annotations: Record<string, string> };
+        }
+      ).metadata.annotations;
+    const first = deps(99);
+    const denied = await reconcileSeed(first.deps, SEED, PROVEN);
+    expect(denied.annotated).toBe(0);
+    expect(sa()['eks.amazonaws.com/role-arn']).toBeUndefined();
+    // The trust policy is written already: the next pass only proves and annotates.
+    first.iamWebIdentity.propagate();
+    const proven = await reconcileSeed(first.deps, SEED, PROVEN);
+    expect(proven).toMatchObject({ created: 0, updated: 0, annotated: 1 });
+    expect(sa()['eks.amazonaws.com/role-arn']).toMatch(/KubestashRole-0$/);
   });
 
   test('a Job deleted between the list and the release is skipped; the pass goes on', async () => {

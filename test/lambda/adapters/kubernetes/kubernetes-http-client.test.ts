@@ -406,13 +406,14 @@ describe('Jobs', () => {
     ]);
   });
 
-  test('lists suspended Jobs by label selector, across pages', async () => {
+  test('lists Jobs by label selector, suspended or not, across pages', async () => {
     seedJobs();
     const { client } = setup({ pageSize: 1 });
-    const jobs = await client.listSuspendedJobs('demo', MANAGED);
-    expect(jobs.map((j) => [j.name, j.finished])).toEqual([
-      ['backup-1', false],
-      ['backup-3', true],
+    const jobs = await client.listJobs('demo', MANAGED);
+    expect(jobs.map((j) => [j.name, j.suspended, j.finished])).toEqual([
+      ['backup-1', true, false],
+      ['backup-2', false, false],
+      ['backup-3', true, true],
     ]);
     expect(server.requests).toHaveLength(3);
     for (const r of server.requests) {
@@ -453,6 +454,30 @@ describe('Jobs', () => {
     expect(error).toBeInstanceOf(KubernetesConflictError);
     expect(server.job('demo', 'backup-3')?.spec).toMatchObject({ suspend: true });
   });
+});
+
+test('pod-template annotations change with the unsuspend while the Job never ran; afterwards the template is immutable', async () => {
+  server.addJob({ namespace: 'demo', name: 'held', uid: 'job-h', suspend: true });
+  const { client } = setup();
+  await client.setJobSuspended('demo', 'held', false, {
+    templateAnnotations: { 'kubestash-irsa.io/access-check': 'skip' },
+    preconditions: { uid: 'job-h' },
+  });
+  expect(server.requests[0].body).toMatchObject({
+    spec: {
+      suspend: false,
+      template: { metadata: { annotations: { 'kubestash-irsa.io/access-check': 'skip' } } },
+    },
+  });
+  const template = (server.job('demo', 'held')?.spec as { template: { metadata: unknown } })
+    .template;
+  expect(template.metadata).toEqual({ annotations: { 'kubestash-irsa.io/access-check': 'skip' } });
+  // Running now: the API server refuses any further template change.
+  await expect(
+    client.setJobSuspended('demo', 'held', true, {
+      templateAnnotations: { 'kubestash-irsa.io/access-check': null },
+    }),
+  ).rejects.toThrow(/field is immutable/);
 });
 
 describe('TokenRequest', () => {
