@@ -8,6 +8,7 @@ import { BackupsChart } from './charts/backups-chart';
 import { DatabaseDumpChart } from './charts/database-dump-chart';
 import { DemoWorkloadChart } from './charts/demo-workload-chart';
 import { JobGateChart } from './charts/job-gate-chart';
+import { JobGateRbacChart } from './charts/job-gate-rbac-chart';
 import { KubestashStorageChart } from './charts/kubestash-storage-chart';
 import { NamespacesChart } from './charts/namespaces-chart';
 import { ReconcilerRbacChart } from './charts/reconciler-rbac-chart';
@@ -117,6 +118,13 @@ export function buildManifests(app: App, options: ManifestsOptions): Manifests {
 
   const skipped: string[] = [];
   if (config.jobGate.enabled) {
+    add(
+      new JobGateRbacChart(app, 'job-gate-rbac', {
+        labels,
+        group: k.gateGroup,
+        namespaces: config.allowedNamespaces,
+      }),
+    );
     if (options.outputs === undefined) {
       skipped.push(
         'job-gate: its URL exists only once the stack is deployed; run `npx cdk deploy --outputs-file outputs.json`, then synthesize again',

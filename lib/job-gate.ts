@@ -1,8 +1,11 @@
-import { Duration } from 'aws-cdk-lib';
+import { Duration, Stack } from 'aws-cdk-lib';
+import * as eks from 'aws-cdk-lib/aws-eks';
+import * as iam from 'aws-cdk-lib/aws-iam';
 import type * as events from 'aws-cdk-lib/aws-events';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
 import type { NodejsFunction } from 'aws-cdk-lib/aws-lambda-nodejs';
 import { Construct } from 'constructs';
+import { alphanumeric } from './config/project-config';
 import { projectFunction } from './lambda-bundle';
 
 export interface JobGateBucket {
@@ -17,8 +20,19 @@ export interface JobGateProps {
   /** Space- or comma-separated; may be a token (the stack's parameter). */
   readonly allowedNamespaces: string;
   readonly buckets: readonly JobGateBucket[];
-  /** The seeds serving each cluster. */
+  /** The seeds serving each cluster; the gate reads ServiceAccounts in each of these clusters. */
   readonly clusterSeeds: Readonly<Record<string, readonly string[]>>;
+  /**
+   * The Kubernetes group the gate's EKS access entries map its role to; the
+   * cdk8s app binds it to `get serviceaccounts` in the allowed namespaces.
+   * @default 'kubestash-irsa:job-gate'
+   */
+  readonly kubernetesGroup?: string;
+  /**
+   * How long the gate waits for a ServiceAccount before it lets the Job pass ungated.
+   * @default Duration.seconds(2)
+   */
+  readonly serviceAccountReadBudget?: Duration;
   /** @default 'amazon/aws-cli:2.27.50' */
   readonly accessCheckImage?: string;
   /** @default 12 */
@@ -38,10 +52,11 @@ export interface JobGateProps {
  * The EKS API server calls it for every KubeStash Job it creates; the gate
  * answers with a patch that holds the Job until the reconciler releases it.
  *
- * The URL takes no IAM auth (the API server cannot sign requests). That is
- * safe because the gate only computes a patch from the request: it reads and
- * writes nothing in AWS or Kubernetes, its one side effect is a hint on the
- * bus, and reserved concurrency bounds its cost.
+ * The URL takes no IAM auth (the API server cannot sign requests). The gate
+ * computes a patch from the request and the Job's ServiceAccount, which it
+ * reads with its own identity (an EKS access entry per cluster mapped to a
+ * group allowed only `get serviceaccounts`); it writes nothing, its one side
+ * effect is a hint on the bus, and reserved concurrency bounds its cost.
  */
 export class JobGate extends Construct {
   readonly function: NodejsFunction;
@@ -66,6 +81,12 @@ export class JobGate extends Construct {
       throw new Error(`JobGate: accessCheckDelay ${delay}s is not whole seconds from 1 to 300`);
     }
 
+    const readBudgetMs = (props.serviceAccountReadBudget ?? Duration.seconds(2)).toMilliseconds();
+    if (readBudgetMs < 100 || readBudgetMs > 4000) {
+      throw new Error(
+        `JobGate: serviceAccountReadBudget ${readBudgetMs} ms must be from 100 to 4000 ms (the function times out at 5 s)`,
+      );
+    }
     this.function = projectFunction(this, 'Function', {
       handlerFile: 'job-gate',
       description:
@@ -84,9 +105,34 @@ export class JobGate extends Construct {
         ACCESS_CHECK_IMAGE: props.accessCheckImage ?? 'amazon/aws-cli:2.27.50',
         ACCESS_CHECK_ATTEMPTS: String(attempts),
         ACCESS_CHECK_DELAY_SECONDS: String(delay),
+        SERVICE_ACCOUNT_READ_BUDGET_MS: String(readBudgetMs),
       },
     });
     props.eventBus.grantPutEventsTo(this.function);
+
+    // The gate's own identity in each cluster: an access entry mapped to a
+    // group that Kubernetes RBAC (the cdk8s app's job-gate-rbac chart) lets
+    // only `get serviceaccounts` in the allowed namespaces. The aws-eks L2
+    // AccessEntry requires EKS access policies, hence the L1.
+    const stack = Stack.of(this);
+    const role = this.function.role;
+    if (role === undefined) throw new Error('JobGate: the function has no role');
+    this.function.addToRolePolicy(
+      new iam.PolicyStatement({
+        actions: ['eks:DescribeCluster'],
+        resources: clusters.map(([cluster]) =>
+          stack.formatArn({ service: 'eks', resource: 'cluster', resourceName: cluster }),
+        ),
+      }),
+    );
+    for (const [cluster] of clusters) {
+      new eks.CfnAccessEntry(this, `Access${alphanumeric(cluster)}`, {
+        clusterName: cluster,
+        principalArn: role.roleArn,
+        kubernetesGroups: [props.kubernetesGroup ?? 'kubestash-irsa:job-gate'],
+        type: 'STANDARD',
+      });
+    }
     this.url = this.function.addFunctionUrl({ authType: lambda.FunctionUrlAuthType.NONE });
   }
 }

@@ -152,6 +152,7 @@ export class KubestashIrsaStack extends Stack {
         accessCheckAttempts: gate.accessCheckAttempts,
         accessCheckDelay: Duration.seconds(gate.accessCheckDelaySeconds),
         reservedConcurrency: gate.reservedConcurrency,
+        kubernetesGroup: config.kubernetes.gateGroup,
       });
       this.output(
         'JobGateUrl',

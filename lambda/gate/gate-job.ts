@@ -1,14 +1,18 @@
+import { seedNameOf } from '../domain/iam-names';
 import {
   ACCESS_CHECK_CONTAINER,
   BUCKET_NAMES_ANNOTATION,
+  COMPONENT_LABEL,
   GATE_ANNOTATION,
   GATE_REASON_ANNOTATION,
   KUBESTASH_MANAGED_BY,
   MANAGED_BY_LABEL,
+  ROLE_ARN_ANNOTATION,
+  SEED_ROLE_ANNOTATION,
 } from '../ports/annotations';
 import { ACCESS_CHECK_VOLUME, accessCheckContainer } from './access-check-container';
 import { jobObject, pointerSegment } from './admission-review';
-import type { AdmissionReview, JsonPatchOperation } from './admission-review';
+import type { AdmissionReview, JobObject, JsonPatchOperation } from './admission-review';
 import type { GateSettings } from './gate-settings';
 
 export interface GatedJob {
@@ -18,18 +22,46 @@ export interface GatedJob {
   readonly serviceAccount: string;
 }
 
+/** What the gate learned of the Job's ServiceAccount at admission (the handler reads it). */
+export type ServiceAccountLookup =
+  | { readonly kind: 'found'; readonly annotations: Readonly<Record<string, string>> }
+  /** The API server has no such ServiceAccount (yet: KubeStash may create it just after the Job). */
+  | { readonly kind: 'missing' }
+  /** Not read within the gate's budget, or refused: the gate cannot tell, so it lets the Job pass. */
+  | { readonly kind: 'unreadable'; readonly reason: string };
+
+export interface AdmissionFacts {
+  /** The cluster the review came from (the webhook URL path), when known. */
+  readonly cluster: string | undefined;
+  readonly serviceAccount: ServiceAccountLookup;
+}
+
 export type GateDecision =
-  | { readonly gated: false; readonly reason: string }
+  | {
+      readonly gated: false;
+      readonly reason: string;
+      /** The ServiceAccount could not be read: the Job passed without a decision (counted and logged). */
+      readonly unread?: true;
+    }
   | { readonly gated: true; readonly patch: readonly JsonPatchOperation[]; readonly job: GatedJob };
 
+/** The Jobs of a backup, retention or restore session: the ones that use the bucket. */
+const SESSION_COMPONENTS: ReadonlySet<string> = new Set([
+  'kubestash-backup',
+  'kubestash-cleaner',
+  'kubestash-restore',
+]);
+
+type Screened =
+  | { readonly gated: false; readonly reason: string }
+  | { readonly gated: undefined; readonly job: JobObject; readonly target: GatedJob };
+
 /**
- * Whether a reviewed object is a KubeStash Job to hold, and the patch that
- * holds it: `spec.suspend: true`, the gate annotations, and the access-check
- * init container first in line. Pure: the same review always gets the same
- * answer, dry-run or not, as the API server requires of a webhook that
- * declares `sideEffects: NoneOnDryRun`. Anything else passes unchanged.
+ * The first look, from the review alone: whether the Job is one the gate
+ * might hold, and if so which ServiceAccount decides it. The handler reads
+ * that ServiceAccount only for these.
  */
-export function gateJob(review: AdmissionReview, settings: GateSettings): GateDecision {
+export function screenJob(review: AdmissionReview, settings: GateSettings): Screened {
   const { request } = review;
   if (request.kind.group !== 'batch' || request.kind.kind !== 'Job') {
     return { gated: false, reason: `not a Job (${request.kind.kind}.${request.kind.group})` };
@@ -52,16 +84,116 @@ export function gateJob(review: AdmissionReview, settings: GateSettings): GateDe
     // Someone else holds it; the reconciler only releases Jobs the gate held.
     return { gated: false, reason: 'already suspended by its creator' };
   }
-  const initContainers = job.spec.template.spec.initContainers;
-  if (initContainers?.some((c) => c.name === ACCESS_CHECK_CONTAINER) === true) {
+  if (job.spec.template.spec.initContainers?.some((c) => c.name === ACCESS_CHECK_CONTAINER)) {
     return { gated: false, reason: 'already gated (webhook reinvocation)' };
   }
-
   const serviceAccount = job.spec.template.spec.serviceAccountName ?? 'default';
-  const named = (job.metadata.annotations?.[BUCKET_NAMES_ANNOTATION] ?? '')
-    .split(',')
-    .map((b) => b.trim())
-    .filter((b) => b !== '');
+  return {
+    gated: undefined,
+    job,
+    target: { namespace, name: job.metadata.name ?? '', serviceAccount },
+  };
+}
+
+/**
+ * Whether a reviewed object is a KubeStash Job to hold, and the patch that
+ * holds it: `spec.suspend: true`, the gate annotations, and the access-check
+ * init container first in line. A Job is held only when its ServiceAccount
+ * names a seed this stack serves for the cluster and carries no role ARN yet
+ * (the reconciler writes it only once the role is proven, so a ServiceAccount
+ * that has one is granted). Everything else passes unchanged with its reason:
+ * trigger Jobs (no seed annotation), ServiceAccounts with a role of their own,
+ * other seeds, ServiceAccounts already granted, and any Job whose
+ * ServiceAccount could not be read (never stranded). Pure: the same review
+ * and facts always get the same answer, dry-run or not, as the API server
+ * requires of a webhook that declares `sideEffects: NoneOnDryRun`.
+ */
+export function gateJob(
+  review: AdmissionReview,
+  settings: GateSettings,
+  facts: AdmissionFacts,
+): GateDecision {
+  const screened = screenJob(review, settings);
+  if (screened.gated === false) return screened;
+  const { job, target } = screened;
+  const { serviceAccount } = target;
+  const lookup = facts.serviceAccount;
+  if (lookup.kind === 'unreadable') {
+    return {
+      gated: false,
+      unread: true,
+      reason: `ServiceAccount ${serviceAccount} could not be read (${lookup.reason}); passed ungated`,
+    };
+  }
+  let saBuckets: string | undefined;
+  if (lookup.kind === 'missing') {
+    // KubeStash may create a session's ServiceAccount a moment after its Job; the Job cannot
+    // start without it anyway, and the reconciler grants it once it appears.
+    const component = job.metadata.labels?.[COMPONENT_LABEL] ?? '';
+    if (!SESSION_COMPONENTS.has(component)) {
+      return {
+        gated: false,
+        reason: `ServiceAccount ${serviceAccount} does not exist and the Job is no session Job (${COMPONENT_LABEL}=${component || 'none'})`,
+      };
+    }
+  } else {
+    const seedRole = lookup.annotations[SEED_ROLE_ANNOTATION];
+    if (seedRole === undefined) {
+      return {
+        gated: false,
+        reason: `ServiceAccount ${serviceAccount} carries no ${SEED_ROLE_ANNOTATION} (a trigger Job, or a ServiceAccount with a role of its own)`,
+      };
+    }
+    const served = facts.cluster === undefined ? [] : (settings.clusterSeeds[facts.cluster] ?? []);
+    if (!served.includes(seedNameOf(seedRole))) {
+      return {
+        gated: false,
+        reason: `ServiceAccount ${serviceAccount} names seed ${seedRole}, which this stack does not serve on cluster ${facts.cluster ?? 'unknown'}`,
+      };
+    }
+    const granted = lookup.annotations[ROLE_ARN_ANNOTATION];
+    if (granted !== undefined) {
+      return {
+        gated: false,
+        reason: `ServiceAccount ${serviceAccount} is already granted ${granted}`,
+      };
+    }
+    // KubeStash writes the buckets on the ServiceAccount; the Job's annotation is a fallback.
+    saBuckets = lookup.annotations[BUCKET_NAMES_ANNOTATION];
+  }
+  return {
+    gated: true,
+    patch: holdPatch(
+      job,
+      settings,
+      serviceAccount,
+      saBuckets ?? job.metadata.annotations?.[BUCKET_NAMES_ANNOTATION],
+    ),
+    job: target,
+  };
+}
+
+/**
+ * The patch that holds a Job: the gate annotations, `spec.suspend: true`, the
+ * access-check container first in line and its scratch volume. `bucketNames`
+ * is KubeStash's comma-joined list (repeats allowed); the managed buckets the
+ * Job names are probed (all of them when it names none), the others named.
+ */
+function holdPatch(
+  job: JobObject,
+  settings: GateSettings,
+  serviceAccount: string,
+  bucketNames: string | undefined,
+): JsonPatchOperation[] {
+  const initContainers = job.spec.template.spec.initContainers;
+  const named = [
+    ...new Set(
+      (bucketNames ?? '')
+        .split(',')
+        .map((b) => b.trim())
+        .filter((b) => b !== ''),
+    ),
+  ];
   const managed = settings.buckets.filter((b) => named.length === 0 || named.includes(b.bucket));
   const unmanaged = named.filter((b) => !settings.buckets.some((m) => m.bucket === b));
   const container = accessCheckContainer({
@@ -96,9 +228,5 @@ export function gateJob(review: AdmissionReview, settings: GateSettings): GateDe
       ? { op: 'add', path: '/spec/template/spec/volumes', value: [ACCESS_CHECK_VOLUME] }
       : { op: 'add', path: '/spec/template/spec/volumes/-', value: ACCESS_CHECK_VOLUME },
   );
-  return {
-    gated: true,
-    patch,
-    job: { namespace, name: job.metadata.name ?? '', serviceAccount },
-  };
+  return patch;
 }

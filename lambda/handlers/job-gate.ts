@@ -1,15 +1,19 @@
+import { EKSClient } from '@aws-sdk/client-eks';
 import { EventBridgeClient } from '@aws-sdk/client-eventbridge';
 import { Logger } from '@aws-lambda-powertools/logger';
 import { MetricUnit, Metrics } from '@aws-lambda-powertools/metrics';
 import type { APIGatewayProxyStructuredResultV2, LambdaFunctionURLEvent } from 'aws-lambda';
 import { EventBridgePublisher } from '../adapters/eventbridge/event-bridge-publisher';
+import { EksClusterConnector } from '../adapters/kubernetes/eks-cluster-connector';
+import { eksKubernetesClient } from '../adapters/kubernetes/eks-kubernetes-client';
 import { DetailType, EVENT_SOURCE } from '../events/reconcile-event';
 import { admissionResponse, admissionReview } from '../gate/admission-review';
-import { gateJob } from '../gate/gate-job';
-import type { GatedJob } from '../gate/gate-job';
+import { gateJob, screenJob } from '../gate/gate-job';
+import type { GateDecision, GatedJob, ServiceAccountLookup } from '../gate/gate-job';
 import { readGateSettings } from '../gate/gate-settings';
 import type { GateSettings } from '../gate/gate-settings';
 import type { EventPublisherPort } from '../ports/event-publisher-port';
+import type { ServiceAccountReader } from '../ports/kubernetes-port';
 import { requiredEnv } from '../required-env';
 
 /** What a Function URL handler returns when it sets the status and headers itself. */
@@ -23,6 +27,13 @@ const HINT_TIMEOUT_MS = 400;
 export interface JobGateDeps {
   readonly settings: GateSettings;
   readonly publisher: EventPublisherPort;
+  /** The Kubernetes API of a cluster the stack serves, as the gate's own (read-only) identity. */
+  readonly serviceAccounts: (cluster: string) => ServiceAccountReader;
+  /**
+   * How long the gate may wait for a ServiceAccount, in ms; past it the Job
+   * passes ungated. Well inside the webhook's timeoutSeconds (5 s by default).
+   */
+  readonly readBudgetMs: number;
   readonly logger: Logger;
   readonly metrics: Metrics;
 }
@@ -62,10 +73,26 @@ export function createJobGateHandler(deps: JobGateDeps) {
       });
     }
 
-    const decision = gateJob(review.data, deps.settings);
     const cluster = clusterOf(event.rawPath);
+    const screened = screenJob(review.data, deps.settings);
+    const decision: GateDecision =
+      screened.gated === false
+        ? screened
+        : gateJob(review.data, deps.settings, {
+            cluster,
+            serviceAccount: await readServiceAccount(deps, cluster, screened.target),
+          });
     if (!decision.gated) {
-      deps.logger.debug('passed', { uid: review.data.request.uid, reason: decision.reason });
+      if (decision.unread === true) {
+        // The Job runs now, without waiting for a role: a first backup may fail its access check.
+        deps.metrics.addMetric('ServiceAccountUnread', MetricUnit.Count, 1);
+        deps.logger.warn('passed ungated', {
+          uid: review.data.request.uid,
+          reason: decision.reason,
+        });
+      } else {
+        deps.logger.info('passed', { uid: review.data.request.uid, reason: decision.reason });
+      }
       deps.metrics.addMetric('JobsPassed', MetricUnit.Count, 1);
       return reply(200, admissionResponse(review.data.request.uid, []));
     }
@@ -74,6 +101,43 @@ export function createJobGateHandler(deps: JobGateDeps) {
     if (review.data.request.dryRun !== true) await hint(deps, cluster, decision.job);
     return reply(200, admissionResponse(review.data.request.uid, decision.patch));
   };
+}
+
+/**
+ * The Job's ServiceAccount, within the read budget. Any failure (unknown
+ * cluster, timeout, refusal, API server down) is `unreadable`: the gate then
+ * lets the Job pass rather than strand it.
+ */
+async function readServiceAccount(
+  deps: JobGateDeps,
+  cluster: string | undefined,
+  job: GatedJob,
+): Promise<ServiceAccountLookup> {
+  if (cluster === undefined || deps.settings.clusterSeeds[cluster] === undefined) {
+    return {
+      kind: 'unreadable',
+      reason: `cluster ${cluster ?? '(none in the webhook URL path)'} is not one this stack serves`,
+    };
+  }
+  let timer: NodeJS.Timeout | undefined;
+  try {
+    const found = await Promise.race([
+      deps.serviceAccounts(cluster).getServiceAccount(job.namespace, job.serviceAccount),
+      new Promise<never>((_, reject) => {
+        timer = setTimeout(
+          () => reject(new Error(`no answer within ${deps.readBudgetMs} ms`)),
+          deps.readBudgetMs,
+        );
+      }),
+    ]);
+    return found === undefined
+      ? { kind: 'missing' }
+      : { kind: 'found', annotations: found.annotations };
+  } catch (error) {
+    return { kind: 'unreadable', reason: (error as Error).message };
+  } finally {
+    clearTimeout(timer);
+  }
 }
 
 /** The webhook URL ends in `/clusters/<name>`, so one gate serves every cluster. */
@@ -136,19 +200,48 @@ const logger = new Logger({ serviceName: 'kubestash-irsa-job-gate' });
 const metrics = new Metrics({ namespace: 'KubestashIrsa', serviceName: 'job-gate' });
 let built: ReturnType<typeof createJobGateHandler> | undefined;
 
+/** Default read budget: a warm read takes milliseconds; a cold one adds DescribeCluster and a token. */
+const READ_BUDGET_MS = 2000;
+
 export const handler = async (event: LambdaFunctionURLEvent): Promise<GateReply> => {
-  built ??= createJobGateHandler({
-    settings: readGateSettings(process.env),
-    publisher: new EventBridgePublisher(new EventBridgeClient({ maxAttempts: 2 }), {
-      eventBusName: requiredEnv('EVENT_BUS_NAME'),
-      maxRetries: 1,
-    }),
-    logger,
-    metrics,
-  });
+  built ??= buildHandler();
   try {
     return await built(event);
   } finally {
     metrics.publishStoredMetrics();
   }
 };
+
+function buildHandler(): ReturnType<typeof createJobGateHandler> {
+  const region = requiredEnv('AWS_REGION');
+  const eks = new EKSClient({ maxAttempts: 2 });
+  const connector = new EksClusterConnector(eks);
+  const clients = new Map<string, ServiceAccountReader>();
+  const budget = Number(process.env.SERVICE_ACCOUNT_READ_BUDGET_MS ?? READ_BUDGET_MS);
+  return createJobGateHandler({
+    settings: readGateSettings(process.env),
+    publisher: new EventBridgePublisher(new EventBridgeClient({ maxAttempts: 2 }), {
+      eventBusName: requiredEnv('EVENT_BUS_NAME'),
+      maxRetries: 1,
+    }),
+    // One client per cluster, kept for the container's life: its token is cached like the reconciler's.
+    serviceAccounts: (cluster) => {
+      let client = clients.get(cluster);
+      if (client === undefined) {
+        client = eksKubernetesClient({
+          clusterName: cluster,
+          region,
+          connector,
+          credentials: () => eks.config.credentials(),
+          // One quick retry at most: the API server is waiting on the gate.
+          http: { timeoutMs: budget, retry: { maxAttempts: 2, baseDelayMs: 50, maxDelayMs: 200 } },
+        });
+        clients.set(cluster, client);
+      }
+      return client;
+    },
+    readBudgetMs: budget,
+    logger,
+    metrics,
+  });
+}

@@ -16,6 +16,9 @@ export const ROLE_ARN_ANNOTATION = 'eks.amazonaws.com/role-arn';
 /** Label KubeStash puts on the Jobs it creates; the job gate looks only at those. */
 export const MANAGED_BY_LABEL = 'app.kubernetes.io/managed-by';
 
+/** Label KubeStash puts on session Jobs: `kubestash-backup`, `kubestash-cleaner` (retention), `kubestash-restore`. */
+export const COMPONENT_LABEL = 'app.kubernetes.io/component';
+
 /** Value of {@link MANAGED_BY_LABEL} on KubeStash's Jobs. */
 export const KUBESTASH_MANAGED_BY = 'kubestash.com';
 

@@ -128,6 +128,13 @@ export interface KubernetesPort {
   ): Promise<string>;
 }
 
+/**
+ * The one call the job gate makes: it decides from the Job's ServiceAccount.
+ * Its identity may do nothing else (`get serviceaccounts` in the allowed
+ * namespaces: GATE_RBAC_RULES).
+ */
+export type ServiceAccountReader = Pick<KubernetesPort, 'getServiceAccount'>;
+
 /** Which API call failed, for messages and for callers that branch on it. */
 export interface KubernetesRequestTarget {
   readonly verb: string;

@@ -4,8 +4,8 @@ import { cronScheduleSchema } from './cron-schedule';
 
 /**
  * The Kubernetes side of the configuration: what the cdk8s app synthesizes.
- * The CDK stack reads only `reconcilerGroup` (its EKS access entries map the
- * reconciler's IAM role to that Kubernetes group). Names and namespaces are
+ * The CDK stack reads only `reconcilerGroup` and `gateGroup` (its EKS access
+ * entries map the reconciler's and the gate's IAM roles to those groups). Names and namespaces are
  * checked here; how they fit the rest of the configuration (allowed
  * namespaces, clusters, seeds, addon tasks) is checked where both are known,
  * in `project-config.ts` and the cdk8s app.
@@ -189,6 +189,16 @@ export const kubernetesConfigSchema = z.strictObject({
       'a Kubernetes group name is lowercase letters, digits, "-", ":" and "."',
     )
     .default('kubestash-irsa:reconciler'),
+  gateGroup: z
+    .string()
+    .regex(
+      /^[a-z0-9]([-a-z0-9:.]*[a-z0-9])?$/,
+      'a Kubernetes group name is lowercase letters, digits, "-", ":" and "."',
+    )
+    .default('kubestash-irsa:job-gate')
+    .describe(
+      "the Kubernetes group the job gate's EKS access entries map its role to; bound to get serviceaccounts in the allowed namespaces",
+    ),
   cluster: z
     .string()
     .optional()

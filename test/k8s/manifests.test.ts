@@ -3,6 +3,7 @@ import { ConfigError } from '../../lib/config';
 import { KUBERNETES_RBAC_RULES } from '../../lambda/adapters/kubernetes/kubernetes-rbac-rules';
 import { ROLE_ARN_ANNOTATION } from '../../lambda/ports/annotations';
 import { RECONCILER_ROLE_NAME } from '../../k8s/charts/reconciler-rbac-chart';
+import { JOB_GATE_ROLE_NAME } from '../../k8s/charts/job-gate-rbac-chart';
 import { synthExampleStack } from '../support/example-app';
 import { ofKind, synthExample } from '../support/k8s-manifests';
 import type { KubeObject, MutableConfig, SynthesizedManifests } from '../support/k8s-manifests';
@@ -35,7 +36,7 @@ describe('YAML of the example config (cdk.json)', () => {
   });
 
   test('the job gate chart, once the stack outputs are known', () => {
-    const gate = synthVariant(DEPLOYED).files.filter((f) => f.name.includes('job-gate'));
+    const gate = synthVariant(DEPLOYED).files.filter((f) => f.name.endsWith('-job-gate.k8s.yaml'));
     expect(gate).toHaveLength(1);
     expect(gate[0].yaml).toMatchSnapshot(gate[0].name);
   });
@@ -112,7 +113,7 @@ describe.each(variants)('files of $name', ({ synth }) => {
   });
 });
 
-test('a config without backups, restores, dumps or demo writes only RBAC and storage', () => {
+test('a config without backups, restores, dumps or demo writes only RBAC (reconciler, gate) and storage', () => {
   const { files } = synthExample((c) => {
     c.kubernetes.backups = [];
     c.kubernetes.restores = [];
@@ -122,6 +123,7 @@ test('a config without backups, restores, dumps or demo writes only RBAC and sto
   expect(files.map((f) => f.name)).toEqual([
     '0000-reconciler-rbac.k8s.yaml',
     '0001-kubestash-storage.k8s.yaml',
+    '0002-job-gate-rbac.k8s.yaml',
   ]);
 });
 
@@ -146,7 +148,9 @@ describe('reconciler RBAC', () => {
   });
 
   test('one RoleBinding per allowed namespace, to the configured group, and no cluster-wide grant', () => {
-    const bindings = ofKind(objects, 'RoleBinding');
+    const bindings = ofKind(objects, 'RoleBinding').filter(
+      (b) => b.metadata.name === RECONCILER_ROLE_NAME,
+    );
     expect(bindings.map((b) => b.metadata.namespace).sort()).toEqual(allowed);
     for (const b of bindings) {
       expect(b.roleRef).toEqual({
@@ -163,12 +167,38 @@ describe('reconciler RBAC', () => {
       ]);
     }
     expect(ofKind(objects, 'ClusterRoleBinding')).toEqual([]);
-    expect(ofKind(objects, 'Role')).toEqual([]);
+    expect(ofKind(objects, 'Role').map((r) => r.metadata.name)).not.toContain(RECONCILER_ROLE_NAME);
     // Nothing else names the group: it is granted in the allowed namespaces only.
     const naming = objects.filter((o) =>
       JSON.stringify(o).includes(config.kubernetes.reconcilerGroup),
     );
     expect(naming.every((o) => o.kind === 'RoleBinding')).toBe(true);
+  });
+});
+
+describe('job gate RBAC', () => {
+  const allowed = ['demo', 'team-a'];
+  const { objects, config } = synthExample((c) => {
+    c.allowedNamespaces = allowed;
+  });
+
+  test('a Role per allowed namespace allowing only get serviceaccounts, bound to the gate group', () => {
+    const roles = ofKind(objects, 'Role').filter((r) => r.metadata.name === JOB_GATE_ROLE_NAME);
+    expect(roles.map((r) => r.metadata.namespace).sort()).toEqual(allowed);
+    for (const r of roles) {
+      expect(r.rules).toEqual([
+        { apiGroups: [''], resources: ['serviceaccounts'], verbs: ['get'] },
+      ]);
+    }
+    const bindings = ofKind(objects, 'RoleBinding').filter(
+      (b) => b.metadata.name === JOB_GATE_ROLE_NAME,
+    );
+    expect(bindings.map((b) => b.metadata.namespace).sort()).toEqual(allowed);
+    for (const b of bindings) {
+      expect(b.subjects).toEqual([
+        { apiGroup: 'rbac.authorization.k8s.io', kind: 'Group', name: config.kubernetes.gateGroup },
+      ]);
+    }
   });
 });
 
@@ -301,14 +331,16 @@ describe.each([
   });
 });
 
-test('the EKS access entry maps the reconciler to the group the RoleBindings name', () => {
+test('the EKS access entries map the reconciler and the gate to the groups the RoleBindings name', () => {
   const { template, config } = synthExampleStack();
   const entries = Object.values(template.findResources('AWS::EKS::AccessEntry'));
   expect(entries.map((e) => e.Properties.KubernetesGroups)).toEqual([
     [config.kubernetes.reconcilerGroup],
+    [config.kubernetes.gateGroup],
   ]);
-  expect(ofKind(example.objects, 'RoleBinding')[0].subjects[0].name).toBe(
-    config.kubernetes.reconcilerGroup,
+  const bound = ofKind(example.objects, 'RoleBinding').map((b) => b.subjects[0].name);
+  expect(new Set(bound)).toEqual(
+    new Set([config.kubernetes.reconcilerGroup, config.kubernetes.gateGroup]),
   );
 });
 

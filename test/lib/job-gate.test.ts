@@ -35,7 +35,7 @@ describe('JobGate in the example stack', () => {
     });
   });
 
-  test('may only put events on the project bus (plus its own logs): no AWS read or write', () => {
+  test('may only put events on the project bus, describe its clusters (plus its own logs)', () => {
     const role = gate.Properties.Role['Fn::GetAtt'][0] as string;
     const policies = template.findResources('AWS::IAM::Policy', {
       Properties: { Roles: [{ Ref: role }] },
@@ -46,10 +46,21 @@ describe('JobGate in the example stack', () => {
       ),
     );
     expect(actions.sort()).toEqual([
+      'eks:DescribeCluster',
       'events:PutEvents',
       'logs:CreateLogStream',
       'logs:PutLogEvents',
     ]);
+  });
+
+  test('an EKS access entry per cluster maps its role to the gate group (RBAC: get serviceaccounts)', () => {
+    const role = gate.Properties.Role['Fn::GetAtt'][0] as string;
+    template.hasResourceProperties('AWS::EKS::AccessEntry', {
+      ClusterName: 'prod-cluster',
+      PrincipalArn: { 'Fn::GetAtt': [role, 'Arn'] },
+      KubernetesGroups: ['kubestash-irsa:job-gate'],
+      Type: 'STANDARD',
+    });
   });
 
   test('the URL is an exported output the cdk8s app reads', () => {

@@ -68,6 +68,9 @@ export class GateFlow {
     const gate = createJobGateHandler({
       settings: SETTINGS,
       publisher: new EventBridgePublisher(pipeline.events, { eventBusName: PIPELINE_BUS }),
+      // One API server plays the cluster for both; the gate's own RBAC is tested with the adapter.
+      serviceAccounts: () => kube,
+      readBudgetMs: 2000,
       logger,
       metrics,
     });

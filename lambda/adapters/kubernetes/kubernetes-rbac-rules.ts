@@ -20,6 +20,15 @@ export const KUBERNETES_RBAC_RULES: readonly KubernetesPolicyRule[] = [
   { apiGroups: ['batch'], resources: ['jobs'], verbs: ['get', 'list', 'patch'] },
 ];
 
+/**
+ * The job gate's only permission: read the ServiceAccount a Job runs as, to
+ * decide at admission whether the Job waits for a role. The cdk8s app binds
+ * it in a Role per allowed namespace to the gate's group.
+ */
+export const GATE_RBAC_RULES: readonly KubernetesPolicyRule[] = [
+  { apiGroups: [''], resources: ['serviceaccounts'], verbs: ['get'] },
+];
+
 /** Whether the rules allow `verb` on `resource` (`name/subresource` for subresources) in `apiGroup`. */
 export function rbacAllows(
   rules: readonly KubernetesPolicyRule[],

@@ -3,6 +3,7 @@ import * as path from 'node:path';
 import { admissionReview } from '../../../lambda/gate/admission-review';
 import type { AdmissionReview } from '../../../lambda/gate/admission-review';
 import { gateJob } from '../../../lambda/gate/gate-job';
+import type { AdmissionFacts } from '../../../lambda/gate/gate-job';
 import { SETTINGS } from '../../support/gate-fixtures';
 import { applyJsonPatch } from '../../support/json-patch';
 
@@ -18,6 +19,13 @@ function fixture(change: (review: Json & { request: Json & { object: Json } }) =
   return admissionReview.parse(review);
 }
 
+/** The fixture's ServiceAccount as KubeStash annotates it: it names the seed this stack serves, no role yet. */
+const SEED_ARN = 'arn:aws:iam::111122223333:role/KubestashRole';
+const FOUND: AdmissionFacts = {
+  cluster: 'prod-cluster',
+  serviceAccount: { kind: 'found', annotations: { 'go.klusters.dev/seed-role-name': SEED_ARN } },
+};
+
 function job(review: AdmissionReview): Json {
   return review.request.object as Json;
 }
@@ -25,7 +33,7 @@ function job(review: AdmissionReview): Json {
 describe('gateJob', () => {
   test('a KubeStash backup Job is held: suspended, annotated, access check first in line', () => {
     const review = fixture();
-    const decision = gateJob(review, SETTINGS);
+    const decision = gateJob(review, SETTINGS, FOUND);
     if (!decision.gated) throw new Error(decision.reason);
     const patched = applyJsonPatch(job(review), decision.patch) as {
       metadata: { annotations: Record<string, string> };
@@ -81,7 +89,7 @@ describe('gateJob', () => {
       delete object.metadata.annotations;
       object.spec.template.spec.initContainers = [{ name: 'prepare', image: 'busybox:1.37' }];
     });
-    const decision = gateJob(review, SETTINGS);
+    const decision = gateJob(review, SETTINGS, FOUND);
     if (!decision.gated) throw new Error(decision.reason);
     const patched = applyJsonPatch(job(review), decision.patch) as {
       metadata: { annotations: Record<string, string> };
@@ -103,7 +111,7 @@ describe('gateJob', () => {
         'go.klusters.dev/bucket-names': 'kubestash-backups-111122223333, someone-elses-bucket',
       };
     });
-    const decision = gateJob(review, SETTINGS);
+    const decision = gateJob(review, SETTINGS, FOUND);
     if (!decision.gated) throw new Error(decision.reason);
     const [container] = decision.patch.find((p) => p.path.includes('initContainers'))?.value as {
       env: { name: string; value: string }[];
@@ -114,10 +122,11 @@ describe('gateJob', () => {
   });
 
   test('dry-run gets the same patch (the webhook declares sideEffects NoneOnDryRun)', () => {
-    const real = gateJob(fixture(), SETTINGS);
+    const real = gateJob(fixture(), SETTINGS, FOUND);
     const dry = gateJob(
       fixture((r) => (r.request.dryRun = true)),
       SETTINGS,
+      FOUND,
     );
     expect(dry).toEqual(real);
   });
@@ -166,8 +175,107 @@ describe('gateJob', () => {
       /not a Job the gate can read/,
     ],
   ])('%s passes unchanged', (_, change, reason) => {
-    const decision = gateJob(fixture(change), SETTINGS);
+    const decision = gateJob(fixture(change), SETTINGS, FOUND);
     expect(decision.gated).toBe(false);
     if (!decision.gated) expect(decision.reason).toMatch(reason);
+  });
+});
+
+describe('gateJob decides from the ServiceAccount', () => {
+  const withSa = (annotations: Record<string, string>): AdmissionFacts => ({
+    cluster: 'prod-cluster',
+    serviceAccount: { kind: 'found', annotations },
+  });
+
+  test.each<[string, AdmissionFacts, RegExp]>([
+    [
+      'a ServiceAccount without the seed annotation (trigger Job)',
+      withSa({}),
+      /carries no go\.klusters\.dev\/seed-role-name/,
+    ],
+    [
+      'a ServiceAccount with a role of its own',
+      withSa({ 'eks.amazonaws.com/role-arn': 'arn:aws:iam::111122223333:role/team-a' }),
+      /carries no go\.klusters\.dev\/seed-role-name/,
+    ],
+    [
+      'a ServiceAccount naming another stack’s seed',
+      withSa({ 'go.klusters.dev/seed-role-name': 'arn:aws:iam::111122223333:role/OtherSeed' }),
+      /does not serve/,
+    ],
+    [
+      'a ServiceAccount already granted',
+      withSa({
+        'go.klusters.dev/seed-role-name': SEED_ARN,
+        'eks.amazonaws.com/role-arn':
+          'arn:aws:iam::111122223333:role/kubestash-irsa/KubestashRole-0',
+      }),
+      /already granted/,
+    ],
+    [
+      'a cluster the stack does not serve',
+      { cluster: 'elsewhere', serviceAccount: FOUND.serviceAccount },
+      /does not serve on cluster elsewhere/,
+    ],
+  ])('%s: the Job passes with the reason', (_, facts, reason) => {
+    const decision = gateJob(fixture(), SETTINGS, facts);
+    expect(decision.gated).toBe(false);
+    if (!decision.gated) expect(decision.reason).toMatch(reason);
+  });
+
+  test('an unreadable ServiceAccount lets the Job pass, marked unread (never stranded)', () => {
+    const decision = gateJob(fixture(), SETTINGS, {
+      cluster: 'prod-cluster',
+      serviceAccount: { kind: 'unreadable', reason: 'no answer within 2000 ms' },
+    });
+    expect(decision).toEqual({
+      gated: false,
+      unread: true,
+      reason: expect.stringContaining('no answer within 2000 ms'),
+    });
+  });
+
+  test('a missing ServiceAccount holds a session Job (KubeStash may create it just after) but not a trigger Job', () => {
+    const missing: AdmissionFacts = {
+      cluster: 'prod-cluster',
+      serviceAccount: { kind: 'missing' },
+    };
+    const session = fixture((r) => {
+      (r.request.object.metadata as Json).labels = {
+        'app.kubernetes.io/managed-by': 'kubestash.com',
+        'app.kubernetes.io/component': 'kubestash-backup',
+      };
+    });
+    expect(gateJob(session, SETTINGS, missing).gated).toBe(true);
+    const trigger = fixture((r) => {
+      (r.request.object.metadata as Json).labels = {
+        'app.kubernetes.io/managed-by': 'kubestash.com',
+      };
+    });
+    expect(gateJob(trigger, SETTINGS, missing).gated).toBe(false);
+  });
+
+  test('bucket names come from the ServiceAccount (repeats folded); the Job annotation only as a fallback', () => {
+    const review = fixture((r) => {
+      (r.request.object.metadata as { annotations: Json }).annotations = {
+        'go.klusters.dev/bucket-names': 'someone-elses-bucket',
+      };
+    });
+    const decision = gateJob(
+      review,
+      SETTINGS,
+      withSa({
+        'go.klusters.dev/seed-role-name': SEED_ARN,
+        'go.klusters.dev/bucket-names':
+          'kubestash-backups-111122223333,kubestash-backups-111122223333,team-bucket',
+      }),
+    );
+    if (!decision.gated) throw new Error(decision.reason);
+    const [container] = decision.patch.find((p) => p.path.includes('initContainers'))?.value as {
+      env: { name: string; value?: string }[];
+    }[];
+    const env = Object.fromEntries(container.env.map((e) => [e.name, e.value]));
+    expect(env.UNMANAGED_BUCKETS).toBe('team-bucket');
+    expect(env.TARGETS?.split(' ')).toHaveLength(1);
   });
 });

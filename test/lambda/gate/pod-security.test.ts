@@ -1,11 +1,23 @@
 import { admissionReview } from '../../../lambda/gate/admission-review';
 import { gateJob } from '../../../lambda/gate/gate-job';
+import type { AdmissionFacts } from '../../../lambda/gate/gate-job';
 import { SETTINGS } from '../../support/gate-fixtures';
 import { applyJsonPatch } from '../../support/json-patch';
 import { admissionReviewOf, kubestashObjects } from '../../support/kubestash-objects';
 import { restrictedViolations } from '../../support/pod-security';
 
 type Json = Record<string, unknown>;
+
+/** Each session's ServiceAccount names the seed and has no role yet, so its Job is held. */
+const HELD: AdmissionFacts = {
+  cluster: 'prod-cluster',
+  serviceAccount: {
+    kind: 'found',
+    annotations: {
+      'go.klusters.dev/seed-role-name': 'arn:aws:iam::111122223333:role/KubestashRole',
+    },
+  },
+};
 type PodSpec = Json & { containers: Json[]; securityContext?: Json };
 
 /**
@@ -47,7 +59,7 @@ describe.each(sessions)('%s Job under the restricted Pod Security level', (file)
     const before = compliant(job, podLevel);
     const template = (j: Json) => (j as { spec: { template: { spec: Json } } }).spec.template.spec;
     expect(restrictedViolations(template(before))).toEqual([]);
-    const decision = gateJob(admissionReview.parse(admissionReviewOf(before)), SETTINGS);
+    const decision = gateJob(admissionReview.parse(admissionReviewOf(before)), SETTINGS, HELD);
     if (!decision.gated) throw new Error(decision.reason);
     const after = applyJsonPatch(before, decision.patch);
     expect(restrictedViolations(template(after))).toEqual([]);
@@ -58,7 +70,7 @@ test('the checker is not blind: the access-check container without seccomp is re
   const { job } = kubestashObjects('backup-session.yaml');
   if (job === undefined) throw new Error('no Job');
   const before = compliant(job, false);
-  const decision = gateJob(admissionReview.parse(admissionReviewOf(before)), SETTINGS);
+  const decision = gateJob(admissionReview.parse(admissionReviewOf(before)), SETTINGS, HELD);
   if (!decision.gated) throw new Error(decision.reason);
   const after = applyJsonPatch(before, decision.patch) as {
     spec: { template: { spec: Json & { initContainers: { securityContext: Json }[] } } };

@@ -5,6 +5,10 @@ import { Metrics } from '@aws-lambda-powertools/metrics';
 import type { LambdaFunctionURLEvent } from 'aws-lambda';
 import { reconcileEventSchema } from '../../../lambda/events/reconcile-event';
 import { clusterOf, createJobGateHandler } from '../../../lambda/handlers/job-gate';
+import type {
+  ServiceAccountReader,
+  ServiceAccountRecord,
+} from '../../../lambda/ports/kubernetes-port';
 import type { BusEntry, EventPublisherPort } from '../../../lambda/ports/event-publisher-port';
 import { applyJsonPatch } from '../../support/json-patch';
 import { SETTINGS } from '../../support/gate-fixtures';
@@ -41,12 +45,29 @@ function request(
   } as LambdaFunctionURLEvent;
 }
 
-function handler(publisher = new RecordingPublisher()) {
+/** The port as the gate uses it: one ServiceAccount lookup, answered as given. */
+function reader(
+  answer: () => Promise<ServiceAccountRecord | undefined> = async () => ({
+    namespace: 'demo',
+    name: 'sa',
+    uid: 'sa-uid',
+    resourceVersion: '1',
+    annotations: {
+      'go.klusters.dev/seed-role-name': 'arn:aws:iam::111122223333:role/KubestashRole',
+    },
+  }),
+): ServiceAccountReader {
+  return { getServiceAccount: answer };
+}
+
+function handler(publisher = new RecordingPublisher(), serviceAccounts = reader()) {
   return {
     publisher,
     handle: createJobGateHandler({
       settings: SETTINGS,
       publisher,
+      serviceAccounts: () => serviceAccounts,
+      readBudgetMs: 200,
       logger: new Logger({ logLevel: 'SILENT' }),
       metrics: new Metrics({ namespace: 'Test', serviceName: 'test' }),
     }),
@@ -56,6 +77,23 @@ function handler(publisher = new RecordingPublisher()) {
 type Review = { response: { uid: string; allowed: boolean; patchType?: string; patch?: string } };
 
 describe('job gate handler', () => {
+  test.each<[string, () => Promise<ServiceAccountRecord | undefined>]>([
+    ['the API server does not answer within the budget', () => new Promise(() => {})],
+    [
+      'the API server refuses the read',
+      async () => Promise.reject(new Error('HTTP 403 Forbidden')),
+    ],
+  ])('%s: the Job passes unchanged, counted as ServiceAccountUnread', async (_, answer) => {
+    const { handle, publisher } = handler(new RecordingPublisher(), reader(answer));
+    const added = jest.spyOn(Metrics.prototype, 'addMetric');
+    const reply = await handle(request(FIXTURE));
+    const review = JSON.parse(String(reply.body)) as Review;
+    expect(review.response).toEqual({ uid: '705ab4f5-6393-11e8-b7cc-42010a800002', allowed: true });
+    expect(publisher.published).toEqual([]);
+    expect(added).toHaveBeenCalledWith('ServiceAccountUnread', 'Count', 1);
+    added.mockRestore();
+  });
+
   test('answers a KubeStash Job with an allowed review carrying the JSON patch, and hints the reconciler', async () => {
     const { handle, publisher } = handler();
     const reply = await handle(request(FIXTURE));
@@ -130,10 +168,10 @@ describe('job gate handler', () => {
     expect(publisher.published).toHaveLength(0);
   });
 
-  test('a webhook URL without the cluster still gates, without a hint', async () => {
+  test('a webhook URL without the cluster: its ServiceAccount cannot be read, so the Job passes ungated, without a hint', async () => {
     const { handle, publisher } = handler();
     const reply = await handle(request(FIXTURE, { rawPath: '/' }));
-    expect((JSON.parse(String(reply.body)) as Review).response.patchType).toBe('JSONPatch');
+    expect((JSON.parse(String(reply.body)) as Review).response.patchType).toBeUndefined();
     expect(publisher.published).toHaveLength(0);
   });
 

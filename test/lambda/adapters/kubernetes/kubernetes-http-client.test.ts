@@ -7,7 +7,10 @@ import type {
   KubernetesHttpClientOptions,
   RetryNotice,
 } from '../../../../lambda/adapters/kubernetes/kubernetes-http-client';
-import { KUBERNETES_RBAC_RULES } from '../../../../lambda/adapters/kubernetes/kubernetes-rbac-rules';
+import {
+  GATE_RBAC_RULES,
+  KUBERNETES_RBAC_RULES,
+} from '../../../../lambda/adapters/kubernetes/kubernetes-rbac-rules';
 import {
   KUBESTASH_MANAGED_BY,
   MANAGED_BY_LABEL,
@@ -741,5 +744,33 @@ describe('RBAC', () => {
     );
     expect([...used].filter((u) => !granted.has(u))).toEqual([]);
     expect([...granted].filter((g) => !used.has(g))).toEqual([]);
+  });
+});
+
+describe("the job gate's identity (GATE_RBAC_RULES)", () => {
+  test('reads the ServiceAccount of a Job; anything else is refused 403 by RBAC', async () => {
+    server.rbacRules = GATE_RBAC_RULES;
+    server.addServiceAccount({
+      namespace: 'demo',
+      name: 'app-backup-daily-1780000200',
+      annotations: {
+        'go.klusters.dev/seed-role-name': 'arn:aws:iam::111122223333:role/KubestashRole',
+      },
+    });
+    const { client } = setup();
+    await expect(
+      client.getServiceAccount('demo', 'app-backup-daily-1780000200'),
+    ).resolves.toMatchObject({
+      annotations: {
+        'go.klusters.dev/seed-role-name': 'arn:aws:iam::111122223333:role/KubestashRole',
+      },
+    });
+    await expect(client.getServiceAccount('demo', 'not-yet-created')).resolves.toBeUndefined();
+    await expect(client.listServiceAccounts('demo')).rejects.toBeInstanceOf(
+      KubernetesForbiddenError,
+    );
+    await expect(
+      client.patchServiceAccountAnnotations('demo', 'app-backup-daily-1780000200', { x: 'y' }),
+    ).rejects.toBeInstanceOf(KubernetesForbiddenError);
   });
 });
