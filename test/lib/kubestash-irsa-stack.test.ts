@@ -170,6 +170,7 @@ describe('KubestashIrsaStack', () => {
         'AWS::CloudWatch::Alarm',
         'AWS::CloudWatch::Alarm',
         'AWS::EKS::AccessEntry',
+        'AWS::EKS::AccessEntry',
         'AWS::Events::EventBus',
         'AWS::Events::Rule',
         'AWS::Events::Rule',
