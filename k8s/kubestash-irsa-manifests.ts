@@ -1,6 +1,7 @@
 import type { App, Chart } from 'cdk8s';
 import type { ProjectConfig } from '../lib/config/project-config';
 import { ConfigError } from '../lib/config/config-error';
+import { configSourceOf } from '../lib/config/load-config';
 import { joinKeyPrefix } from '../lib/config/key-prefix';
 import { dumpRoleName, dumpSubPrefix } from '../lib/config/database-dump-config';
 import { roleArn } from '../lambda/domain/iam-names';
@@ -152,9 +153,12 @@ function resticPassword(config: ProjectConfig, options: ManifestsOptions): strin
   if (variable === undefined) return undefined;
   const value = (options.env ?? process.env)[variable];
   if (value === undefined || value === '') {
-    throw new ConfigError([
-      `config.kubernetes.encryptionSecret.fromEnvironment: got "${variable}", but that environment variable is empty; export it, or remove fromEnvironment and create the Secret with kubectl create secret generic ${config.kubernetes.encryptionSecret.name} --from-file=RESTIC_PASSWORD`,
-    ]);
+    throw new ConfigError(
+      [
+        `config.kubernetes.encryptionSecret.fromEnvironment: got "${variable}", but that environment variable is empty; export it, or remove fromEnvironment and create the Secret with kubectl create secret generic ${config.kubernetes.encryptionSecret.name} --from-file=RESTIC_PASSWORD`,
+      ],
+      configSourceOf(config),
+    );
   }
   (options.warn ?? console.warn)(
     `warning: the restic password from $${variable} is written into the manifests (Secret ${config.kubernetes.encryptionSecret.name}); keep dist/ out of version control, or remove encryptionSecret.fromEnvironment and create the Secret with kubectl`,

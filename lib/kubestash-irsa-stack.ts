@@ -7,7 +7,12 @@ import { BackupBucket } from './backup-bucket';
 import { BucketAccessPolicy } from './bucket-access-policy';
 import { ClusterOidcProvider } from './cluster-oidc-provider';
 import { dumpRoleName, dumpServiceAccountName, dumpSubPrefix } from './config/database-dump-config';
-import { alphanumeric, clustersOfSeed, seedsOfCluster } from './config/project-config';
+import {
+  alphanumeric,
+  clustersOfSeed,
+  roleCreationLimitCeiling,
+  seedsOfCluster,
+} from './config/project-config';
 import type { ProjectConfig, SeedConfig } from './config/project-config';
 import { DatabaseDumpRole } from './database-dump-role';
 import { DerivedRoleBoundary } from './derived-role-boundary';
@@ -255,6 +260,7 @@ export class KubestashIrsaStack extends Stack {
         constraintDescription: 'a ServiceAccount name: lowercase letters, digits, "-" and "."',
       },
     );
+    const limitCeiling = roleCreationLimitCeiling(config, seed);
     const roleCreationLimit = this.parameter(
       group,
       `${id}RoleCreationLimit`,
@@ -263,8 +269,9 @@ export class KubestashIrsaStack extends Stack {
         type: 'Number',
         default: seed.roleCreationLimit,
         minValue: 1,
-        maxValue: 1000,
-        description: `How many derived roles (${seed.name}-0, -1, ...) the reconciler may create.`,
+        // A console user may raise it only as far as every derived name stays a valid, free IAM name.
+        maxValue: limitCeiling,
+        description: `How many derived roles (${seed.name}-0, -1, ...) the reconciler may create; at most ${limitCeiling}, so that ${seed.name}-<limit-1> fits IAM's 64 characters and names no other role.`,
       },
     );
 

@@ -79,6 +79,29 @@ describe('KubestashIrsaStack', () => {
     }
   });
 
+  test('the role-creation limit parameter stops where the last derived name would pass 64 characters (issue 11)', () => {
+    // `<61 characters>-99` is IAM's 64-character maximum; the console must not accept 101.
+    const seed = 'R'.repeat(61);
+    const { template } = synthExampleStack((c) => {
+      c.seeds[0].name = seed;
+      c.seeds[0].roleCreationLimit = 50;
+    });
+    expect(template.toJSON().Parameters[`${seed}RoleCreationLimit`]).toMatchObject({
+      Default: 50,
+      MaxValue: 100,
+    });
+  });
+
+  test('an issuer URL with a trailing "/" gives condition keys without it (issue 11)', () => {
+    const { template } = synthExampleStack((c) => {
+      c.clusters[0].oidcIssuerUrl = 'https://oidc.eks.us-east-1.amazonaws.com/id/ABC/';
+    });
+    const text = JSON.stringify(template.toJSON());
+    expect(text).toContain('"oidc.eks.us-east-1.amazonaws.com/id/ABC:sub"');
+    expect(text).not.toContain('/:sub');
+    expect(text).not.toContain('/id/ABC/');
+  });
+
   test('console users get labelled, grouped parameters with defaults from the config', () => {
     const { template } = synthExampleStack();
     const t = template.toJSON();
