@@ -31,6 +31,12 @@ export interface JobGateProps {
    * @default 10
    */
   readonly reservedConcurrency?: number;
+  /**
+   * Answer every Job unchanged and only log and hint what it would have held:
+   * while aws-credential-manager's webhook still holds the Jobs (docs/migration.md).
+   * @default false
+   */
+  readonly observeOnly?: boolean;
 }
 
 /**
@@ -84,6 +90,7 @@ export class JobGate extends Construct {
         ACCESS_CHECK_IMAGE: props.accessCheckImage ?? 'amazon/aws-cli:2.27.50',
         ACCESS_CHECK_ATTEMPTS: String(attempts),
         ACCESS_CHECK_DELAY_SECONDS: String(delay),
+        GATE_OBSERVE_ONLY: String(props.observeOnly ?? false),
       },
     });
     props.eventBus.grantPutEventsTo(this.function);

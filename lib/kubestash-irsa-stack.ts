@@ -156,6 +156,7 @@ export class KubestashIrsaStack extends Stack {
         accessCheckImage: gate.accessCheckImage,
         accessCheckAttempts: gate.accessCheckAttempts,
         accessCheckDelay: Duration.seconds(gate.accessCheckDelaySeconds),
+        observeOnly: gate.observeOnly,
         reservedConcurrency: gate.reservedConcurrency,
       });
       this.output(

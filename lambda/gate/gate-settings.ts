@@ -11,6 +11,8 @@ export interface GateSettings {
   readonly accessCheckImage: string;
   readonly accessCheckAttempts: number;
   readonly accessCheckDelaySeconds: number;
+  /** Answer without holding any Job; log and hint only (docs/migration.md). */
+  readonly observeOnly: boolean;
 }
 
 /**
@@ -52,5 +54,14 @@ export function readGateSettings(env: Readonly<Record<string, string | undefined
     accessCheckImage: get('ACCESS_CHECK_IMAGE'),
     accessCheckAttempts: positive('ACCESS_CHECK_ATTEMPTS', 100),
     accessCheckDelaySeconds: positive('ACCESS_CHECK_DELAY_SECONDS', 300),
+    observeOnly: flag('GATE_OBSERVE_ONLY', env),
   };
+}
+
+/** `true` or `false`; unset is `false`, so a stack deployed before the setting existed keeps gating. */
+function flag(name: string, env: Readonly<Record<string, string | undefined>>): boolean {
+  const text = env[name];
+  if (text === undefined || text === 'false') return false;
+  if (text === 'true') return true;
+  throw new Error(`${name}: "${text}" is not true or false`);
 }

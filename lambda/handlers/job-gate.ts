@@ -69,10 +69,16 @@ export function createJobGateHandler(deps: JobGateDeps) {
       deps.metrics.addMetric('JobsPassed', MetricUnit.Count, 1);
       return reply(200, admissionResponse(review.data.request.uid, []));
     }
-    deps.logger.info('gated', { uid: review.data.request.uid, cluster, ...decision.job });
-    deps.metrics.addMetric('JobsGated', MetricUnit.Count, 1);
+    const observing = deps.settings.observeOnly;
+    deps.logger.info(observing ? 'would gate (observe-only: passed unchanged)' : 'gated', {
+      uid: review.data.request.uid,
+      cluster,
+      ...decision.job,
+    });
+    deps.metrics.addMetric(observing ? 'JobsObserved' : 'JobsGated', MetricUnit.Count, 1);
+    // The hint still goes out: the reconciler grants the ServiceAccount as soon as it can.
     if (review.data.request.dryRun !== true) await hint(deps, cluster, decision.job);
-    return reply(200, admissionResponse(review.data.request.uid, decision.patch));
+    return reply(200, admissionResponse(review.data.request.uid, observing ? [] : decision.patch));
   };
 }
 

@@ -32,6 +32,7 @@ describe('JobGate in the example stack', () => {
       ACCESS_CHECK_IMAGE: 'amazon/aws-cli:2.27.50',
       ACCESS_CHECK_ATTEMPTS: '12',
       ACCESS_CHECK_DELAY_SECONDS: '5',
+      GATE_OBSERVE_ONLY: 'false',
     });
   });
 
@@ -71,6 +72,17 @@ describe('JobGate in the example stack', () => {
     );
     off.template.resourceCountIs('AWS::Lambda::Url', 0);
     expect(Object.keys(off.template.toJSON().Outputs)).not.toContain('JobGateUrl');
+  });
+});
+
+describe('JobGate observe-only', () => {
+  test('jobGate.observeOnly in the config reaches the function as GATE_OBSERVE_ONLY', () => {
+    const { template } = synthExampleStack((c) => {
+      c.jobGate = { ...c.jobGate, observeOnly: true };
+    });
+    template.hasResourceProperties('AWS::Lambda::Function', {
+      Environment: { Variables: Match.objectLike({ GATE_OBSERVE_ONLY: 'true' }) },
+    });
   });
 });
 

@@ -13,4 +13,5 @@ export const SETTINGS: GateSettings = {
   accessCheckImage: 'amazon/aws-cli:2.27.50',
   accessCheckAttempts: 12,
   accessCheckDelaySeconds: 5,
+  observeOnly: false,
 };

@@ -25,7 +25,16 @@ describe('readGateSettings', () => {
       accessCheckImage: 'amazon/aws-cli:2.27.50',
       accessCheckAttempts: 12,
       accessCheckDelaySeconds: 5,
+      observeOnly: false,
     });
+  });
+
+  test('GATE_OBSERVE_ONLY: true observes, unset or false gates, anything else is refused', () => {
+    expect(readGateSettings({ ...ENV, GATE_OBSERVE_ONLY: 'true' }).observeOnly).toBe(true);
+    expect(readGateSettings({ ...ENV, GATE_OBSERVE_ONLY: 'false' }).observeOnly).toBe(false);
+    expect(() => readGateSettings({ ...ENV, GATE_OBSERVE_ONLY: 'yes' })).toThrow(
+      'GATE_OBSERVE_ONLY: "yes" is not true or false',
+    );
   });
 
   test.each<[string, Record<string, string | undefined>, RegExp]>([

@@ -41,11 +41,11 @@ function request(
   } as LambdaFunctionURLEvent;
 }
 
-function handler(publisher = new RecordingPublisher()) {
+function handler(publisher = new RecordingPublisher(), settings = SETTINGS) {
   return {
     publisher,
     handle: createJobGateHandler({
-      settings: SETTINGS,
+      settings,
       publisher,
       logger: new Logger({ logLevel: 'SILENT' }),
       metrics: new Metrics({ namespace: 'Test', serviceName: 'test' }),
@@ -56,6 +56,18 @@ function handler(publisher = new RecordingPublisher()) {
 type Review = { response: { uid: string; allowed: boolean; patchType?: string; patch?: string } };
 
 describe('job gate handler', () => {
+  test('observe-only: a Job it would hold passes unchanged, and the reconciler is still hinted', async () => {
+    const { handle, publisher } = handler(new RecordingPublisher(), {
+      ...SETTINGS,
+      observeOnly: true,
+    });
+    const reply = await handle(request(FIXTURE));
+    expect(reply.statusCode).toBe(200);
+    const review = JSON.parse(String(reply.body)) as Review;
+    expect(review.response).toEqual({ uid: '705ab4f5-6393-11e8-b7cc-42010a800002', allowed: true });
+    expect(publisher.published).toHaveLength(1);
+  });
+
   test('answers a KubeStash Job with an allowed review carrying the JSON patch, and hints the reconciler', async () => {
     const { handle, publisher } = handler();
     const reply = await handle(request(FIXTURE));
