@@ -98,24 +98,27 @@ export async function main(
     }
     throw e;
   }
-  const seed = env.config.seeds.find((s) => s.name === parsed.seed);
-  if (seed === undefined) {
+  // The manager's seed may be a name this project does not use (docs/migration.md#status):
+  // its roles are then looked for in every configured cluster.
+  const configured = env.config.seeds.find((s) => s.name === parsed.seed);
+  if (configured === undefined) {
     io.err(
-      `--seed ${parsed.seed} is not a configured seed (${env.config.seeds.map((s) => s.name).join(', ')}); name one of the config's seeds\n`,
+      `migrate: ${parsed.seed} is not one of this project's seeds (${env.config.seeds.map((s) => s.name).join(', ')}); checking its roles against every configured cluster\n`,
     );
-    return 2;
   }
+  const clusters =
+    configured === undefined ? env.config.clusters : clustersOfSeed(env.config, configured);
   io.err(
     parsed.apply
-      ? `migrate: --apply: deleting the manager's roles of ${seed.name} that nothing live uses\n`
+      ? `migrate: --apply: deleting the manager's roles of ${parsed.seed} that nothing live uses\n`
       : `migrate: dry run (nothing is changed; add --apply to delete)\n`,
   );
   const outcome = await migrateSeed(
     { iam: env.iam, kubernetes: env.kubernetes, progress: (line) => io.err(`  ${line}\n`) },
     {
-      seed: seed.name,
+      seed: parsed.seed,
       managerPath: parsed.managerPath,
-      clusters: clustersOfSeed(env.config, seed).map((c) => ({
+      clusters: clusters.map((c) => ({
         name: c.name,
         issuer: issuerOf(c),
       })),
