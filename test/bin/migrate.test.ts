@@ -5,7 +5,7 @@ import { main } from '../../bin/migrate';
 import type { MigrateRuntime } from '../../bin/migrate';
 import { exampleConfigInput } from '../support/example-app';
 import type { FaultyAwsHandler } from '../support/faulty-aws-handler';
-import { seedMigrationFixture } from '../support/migration-fixture';
+import { MIGRATE_RBAC_RULES, seedMigrationFixture } from '../support/migration-fixture';
 import { MOTO_ACCOUNT } from '../support/moto-server';
 import { ReconcileHarness, TEST_ISSUER } from '../support/reconcile-harness';
 
@@ -137,6 +137,7 @@ describe('npm run migrate', () => {
       'unknown argument --force',
     );
     expect((await run(['--seed', 'KubestashRole', '--manager-path', 'x'])).code).toBe(2);
+    h.server.rbacRules = MIGRATE_RBAC_RULES;
     const other = await run(['--seed', 'VeleroRole']);
     expect(other.code).toBe(0);
     expect(other.err).toContain(
