@@ -11,7 +11,7 @@ import { performance } from 'node:perf_hooks';
 import { Logger } from '@aws-lambda-powertools/logger';
 import { Metrics } from '@aws-lambda-powertools/metrics';
 import { createJobGateHandler } from '../lambda/handlers/job-gate';
-import { SETTINGS } from '../test/support/gate-fixtures';
+import { GATE_PATH, SETTINGS, fixtureTokens } from '../test/support/gate-fixtures';
 import { GateFlow } from '../test/support/gate-flow';
 import { bundleSize } from './bundle-size';
 
@@ -33,6 +33,7 @@ function line(label: string, ms: readonly number[]): string {
 async function gateLatency(): Promise<number[]> {
   const gate = createJobGateHandler({
     settings: SETTINGS,
+    tokens: fixtureTokens(),
     // No bus here: this measures the answer alone, the hint is bounded separately.
     publisher: { publish: async () => {} },
     logger: new Logger({ logLevel: 'SILENT' }),
@@ -46,7 +47,7 @@ async function gateLatency(): Promise<number[]> {
   for (let i = 0; i < REVIEWS; i++) {
     const started = performance.now();
     await gate({
-      rawPath: '/clusters/prod-cluster',
+      rawPath: GATE_PATH,
       isBase64Encoded: false,
       body,
       requestContext: { http: { method: 'POST' } },

@@ -15,6 +15,7 @@ import { ReconcilerRbacChart } from './charts/reconciler-rbac-chart';
 import { resolveManifestContext } from './manifest-context';
 import type { ManifestContext } from './manifest-context';
 import { operatorHelmValues } from './operator-helm-values';
+import { jobGateTokenOutput } from './stack-outputs';
 import type { StackOutputs } from './stack-outputs';
 
 /** Labels on every object, so `kubectl get -l app.kubernetes.io/part-of=kubestash-irsa` finds them all. */
@@ -128,6 +129,10 @@ export function buildManifests(app: App, options: ManifestsOptions): Manifests {
           labels,
           gateUrl: options.outputs.require('JobGateUrl', 'the job gate webhook URL'),
           cluster: context.cluster.name,
+          tokenSecretArn: options.outputs.require(
+            jobGateTokenOutput(context.cluster.name),
+            `the secret holding the job gate token of cluster ${context.cluster.name}`,
+          ),
           namespaces: config.allowedNamespaces,
           failurePolicy: config.jobGate.failurePolicy,
           timeoutSeconds: config.jobGate.timeoutSeconds,

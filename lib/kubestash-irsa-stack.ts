@@ -14,6 +14,7 @@ import {
   seedsOfCluster,
 } from './config/project-config';
 import type { ProjectConfig, SeedConfig } from './config/project-config';
+import { jobGateTokenOutput } from '../k8s/stack-outputs';
 import { DatabaseDumpRole } from './database-dump-role';
 import { DerivedRoleBoundary } from './derived-role-boundary';
 import { DerivedRoleCleanup } from './derived-role-cleanup';
@@ -164,6 +165,13 @@ export class KubestashIrsaStack extends Stack {
         this.jobGate.url.url,
         'Job gate URL: cdk8s synth reads it from cdk deploy --outputs-file for the MutatingWebhookConfiguration',
       );
+      for (const [cluster, secret] of Object.entries(this.jobGate.tokenSecrets)) {
+        this.output(
+          jobGateTokenOutput(cluster),
+          secret.secretArn,
+          `Secret holding the token the job gate webhook URL of ${cluster} ends in (kubectl apply step in docs/security.md)`,
+        );
+      }
     }
 
     this.databaseDumps = config.databaseDumps.map((dump) => {

@@ -1,14 +1,19 @@
 import { EventBridgeClient } from '@aws-sdk/client-eventbridge';
+import { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { Logger } from '@aws-lambda-powertools/logger';
 import { MetricUnit, Metrics } from '@aws-lambda-powertools/metrics';
 import type { APIGatewayProxyStructuredResultV2, LambdaFunctionURLEvent } from 'aws-lambda';
 import { EventBridgePublisher } from '../adapters/eventbridge/event-bridge-publisher';
+import { SecretsManagerGateTokens } from '../adapters/secrets-manager/secrets-manager-gate-tokens';
 import { DetailType, EVENT_SOURCE } from '../events/reconcile-event';
 import { admissionResponse, admissionReview } from '../gate/admission-review';
+import { authenticatedCluster } from '../gate/gate-auth';
+import type { TokenDigests } from '../gate/gate-auth';
 import { gateJob } from '../gate/gate-job';
 import type { GatedJob } from '../gate/gate-job';
 import { readGateSettings } from '../gate/gate-settings';
 import type { GateSettings } from '../gate/gate-settings';
+import { GateTokenCache } from '../gate/gate-token-cache';
 import type { EventPublisherPort } from '../ports/event-publisher-port';
 import { requiredEnv } from '../required-env';
 
@@ -17,25 +22,42 @@ export type GateReply = APIGatewayProxyStructuredResultV2;
 
 /** Kubernetes sends small reviews; anything this large is not one. */
 const MAX_BODY_BYTES = 1024 * 1024;
+/** A rotated token is accepted within this; see docs/security.md for the rotation steps. */
+const TOKEN_TTL_MS = 60_000;
+/**
+ * The answer to every request that does not carry its cluster's token: no
+ * body, no headers that say what is here, nothing published, nothing logged
+ * but a metric. 404 rather than 403 so a prober learns nothing about the path.
+ */
+export const REFUSED: GateReply = Object.freeze({ statusCode: 404 });
 /** The hint is a courtesy: the API server is waiting, and the resync catches up anyway. */
 const HINT_TIMEOUT_MS = 400;
 
 export interface JobGateDeps {
   readonly settings: GateSettings;
   readonly publisher: EventPublisherPort;
+  /** The accepted tokens of each cluster (see {@link GateTokenCache}). */
+  readonly tokens: { current(): Promise<TokenDigests> };
   readonly logger: Logger;
   readonly metrics: Metrics;
 }
 
 /**
  * Builds the Function URL handler that serves the mutating admission webhook.
- * It never denies: a Job it does not gate passes unchanged, and the only
- * errors are 400/405 for requests that are not AdmissionReviews. Its one side
+ * First it authenticates the caller: a path without its cluster's token gets
+ * {@link REFUSED} before the body is read. An authenticated review is never
+ * denied: a Job it does not gate passes unchanged, and the only errors are
+ * 400/405 for requests that are not AdmissionReviews. Its one side
  * effect, a `Job Gated` hint on the bus so the reconciler runs at once, is
  * skipped on dry-run and may fail without affecting the answer.
  */
 export function createJobGateHandler(deps: JobGateDeps) {
   return async (event: LambdaFunctionURLEvent): Promise<GateReply> => {
+    const cluster = authenticatedCluster(event.rawPath, await deps.tokens.current());
+    if (cluster === undefined) {
+      deps.metrics.addMetric('RequestsRefused', MetricUnit.Count, 1);
+      return REFUSED;
+    }
     if (event.requestContext.http.method !== 'POST') {
       return reply(405, { message: 'the job gate answers POSTed AdmissionReviews only' });
     }
@@ -63,7 +85,6 @@ export function createJobGateHandler(deps: JobGateDeps) {
     }
 
     const decision = gateJob(review.data, deps.settings);
-    const cluster = clusterOf(event.rawPath);
     if (!decision.gated) {
       deps.logger.debug('passed', { uid: review.data.request.uid, reason: decision.reason });
       deps.metrics.addMetric('JobsPassed', MetricUnit.Count, 1);
@@ -82,17 +103,11 @@ export function createJobGateHandler(deps: JobGateDeps) {
   };
 }
 
-/** The webhook URL ends in `/clusters/<name>`, so one gate serves every cluster. */
-export function clusterOf(path: string): string | undefined {
-  const match = /^\/clusters\/([A-Za-z0-9][A-Za-z0-9_-]*)\/?$/.exec(path);
-  return match?.[1];
-}
-
-async function hint(deps: JobGateDeps, cluster: string | undefined, job: GatedJob): Promise<void> {
-  const seeds = cluster === undefined ? undefined : deps.settings.clusterSeeds[cluster];
-  if (cluster === undefined || seeds === undefined || job.name === '') {
+async function hint(deps: JobGateDeps, cluster: string, job: GatedJob): Promise<void> {
+  const seeds = deps.settings.clusterSeeds[cluster];
+  if (seeds === undefined || job.name === '') {
     deps.logger.warn('no hint sent: the reconciler picks the Job up at its next resync', {
-      cluster: cluster ?? 'none in the webhook URL path',
+      cluster,
       job: job.name,
     });
     return;
@@ -143,15 +158,26 @@ const metrics = new Metrics({ namespace: 'KubestashIrsa', serviceName: 'job-gate
 let built: ReturnType<typeof createJobGateHandler> | undefined;
 
 export const handler = async (event: LambdaFunctionURLEvent): Promise<GateReply> => {
-  built ??= createJobGateHandler({
-    settings: readGateSettings(process.env),
-    publisher: new EventBridgePublisher(new EventBridgeClient({ maxAttempts: 2 }), {
-      eventBusName: requiredEnv('EVENT_BUS_NAME'),
-      maxRetries: 1,
-    }),
-    logger,
-    metrics,
-  });
+  if (built === undefined) {
+    const settings = readGateSettings(process.env);
+    const tokens = new GateTokenCache({
+      store: new SecretsManagerGateTokens(new SecretsManagerClient({ maxAttempts: 2 })),
+      secrets: settings.clusterTokenSecrets,
+      ttlMs: TOKEN_TTL_MS,
+      now: () => Date.now(),
+      onProblem: (problem) => logger.error('gate tokens', { ...problem }),
+    });
+    built = createJobGateHandler({
+      settings,
+      tokens,
+      publisher: new EventBridgePublisher(new EventBridgeClient({ maxAttempts: 2 }), {
+        eventBusName: requiredEnv('EVENT_BUS_NAME'),
+        maxRetries: 1,
+      }),
+      logger,
+      metrics,
+    });
+  }
   try {
     return await built(event);
   } finally {

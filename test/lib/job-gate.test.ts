@@ -36,7 +36,7 @@ describe('JobGate in the example stack', () => {
     });
   });
 
-  test('may only put events on the project bus (plus its own logs): no AWS read or write', () => {
+  test('may only put events on the project bus and read its token secrets (plus its own logs)', () => {
     const role = gate.Properties.Role['Fn::GetAtt'][0] as string;
     const policies = template.findResources('AWS::IAM::Policy', {
       Properties: { Roles: [{ Ref: role }] },
@@ -50,7 +50,25 @@ describe('JobGate in the example stack', () => {
       'events:PutEvents',
       'logs:CreateLogStream',
       'logs:PutLogEvents',
+      'secretsmanager:DescribeSecret',
+      'secretsmanager:GetSecretValue',
     ]);
+  });
+
+  test('one generated token secret per cluster, named to the gate by cluster, its ARN an output', () => {
+    const secrets = template.findResources('AWS::SecretsManager::Secret');
+    const [[secretId, secret]] = Object.entries(secrets);
+    expect(Object.keys(secrets)).toHaveLength(1);
+    expect(secret.Properties.GenerateSecretString).toEqual({
+      ExcludePunctuation: true,
+      IncludeSpace: false,
+      PasswordLength: 48,
+    });
+    const env = gate.Properties.Environment.Variables as Record<string, unknown>;
+    expect(env.CLUSTER_TOKEN_SECRETS).toEqual({
+      'Fn::Join': ['', ['prod-cluster=', { Ref: secretId }]],
+    });
+    template.hasOutput('JobGateTokenSecretprodcluster', { Value: { Ref: secretId } });
   });
 
   test('the URL is an exported output the cdk8s app reads', () => {

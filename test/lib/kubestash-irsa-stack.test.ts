@@ -74,7 +74,7 @@ describe('KubestashIrsaStack', () => {
       .flatMap((m) => Object.entries(m.data as Record<string, string>));
     expect(acks.length).toBeGreaterThan(0);
     for (const [id, reason] of acks) {
-      expect(id).toMatch(/^Annotation::AwsSolutions-(S1|IAM5\[Resource::.+\])$/);
+      expect(id).toMatch(/^Annotation::AwsSolutions-(S1|SMG4|IAM5\[Resource::.+\])$/);
       expect(reason.length).toBeGreaterThan(30);
     }
   });
@@ -170,6 +170,7 @@ describe('KubestashIrsaStack', () => {
         'DerivedRolePathKubestashRole',
         'DumpRoleArnappdb',
         'EventBusName',
+        'JobGateTokenSecretprodcluster',
         'JobGateUrl',
         'OidcProviderArnprodcluster',
         'PermissionsBoundaryArnKubestashRole',
@@ -203,6 +204,8 @@ describe('KubestashIrsaStack', () => {
         'AWS::SQS::Queue',
         'AWS::SQS::QueuePolicy',
         'AWS::SQS::QueuePolicy',
+        // The job gate's webhook token of the one cluster.
+        'AWS::SecretsManager::Secret',
         'AWS::IAM::ManagedPolicy',
         'AWS::IAM::ManagedPolicy',
         'AWS::IAM::OIDCProvider',

@@ -13,7 +13,7 @@ import { StsWebIdentity } from '../../lambda/adapters/sts/sts-web-identity';
 import { createJobGateHandler } from '../../lambda/handlers/job-gate';
 import { createReconcileHandler } from '../../lambda/handlers/reconcile';
 import { reconcileSeed } from '../../lambda/reconciler/reconcile-seed';
-import { SETTINGS } from './gate-fixtures';
+import { GATE_PATH, SETTINGS, fixtureTokens } from './gate-fixtures';
 import { applyJsonPatch } from './json-patch';
 import { KubernetesTestServer } from './kubernetes-test-server';
 import { MotoPipeline, PIPELINE_BUS, asSqsRecord } from './moto-pipeline';
@@ -67,6 +67,7 @@ export class GateFlow {
     const metrics = new Metrics({ namespace: 'GateFlow', serviceName: 'gate-flow' });
     const gate = createJobGateHandler({
       settings: SETTINGS,
+      tokens: fixtureTokens(),
       publisher: new EventBridgePublisher(pipeline.events, { eventBusName: PIPELINE_BUS }),
       logger,
       metrics,
@@ -124,7 +125,7 @@ export class GateFlow {
     const reply = await this.gate({
       version: '2.0',
       routeKey: '$default',
-      rawPath: `/clusters/${CLUSTER}`,
+      rawPath: GATE_PATH,
       rawQueryString: '',
       headers: {},
       isBase64Encoded: false,
