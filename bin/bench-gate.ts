@@ -87,11 +87,8 @@ async function main(): Promise<void> {
     console.log(line(`admission → release (burst of ${BURST}):`, burst));
     console.log(`${''.padEnd(34)} ${batches} FIFO batches; released ${burst.length}/${BURST}`);
 
-    // The same real Job, alone and then behind a flood of hints for its seed.
-    await new Promise((r) => setTimeout(r, 3000));
-    await flow.createSession('unloaded-session-1778072138');
-    await flow.drain();
-    const unloaded = (flow.waitOf('unloaded-session-1778072138') ?? Number.NaN) / 1000;
+    // A real Job behind a flood of hints for its seed, against the same Job alone (the median above).
+    const unloaded = percentile(sequential, 50) / 1000;
     await new Promise((r) => setTimeout(r, 3000));
     const before = flow.passes;
     await flow.floodHints(FLOOD);
@@ -99,7 +96,7 @@ async function main(): Promise<void> {
     await flow.drain();
     const queued = (flow.waitOf('queued-session-1778072138') ?? Number.NaN) / 1000;
     console.log(
-      `hint flood: ${FLOOD} hints -> ${flow.passes - before} reconcile passes, queued Job released after ${queued.toFixed(1)} s (unloaded: ${unloaded.toFixed(1)} s)`,
+      `hint flood: ${FLOOD} hints -> ${flow.passes - before} reconcile passes, queued Job released after ${queued.toFixed(1)} s (unloaded: ${unloaded.toFixed(1)} s, goal ≤ ${(2 * unloaded).toFixed(1)} s)`,
     );
     console.log(
       '\nIn AWS add: EventBridge → SQS delivery (typically < 1 s), the Lambda poll, and IAM propagation (seconds, sometimes up to a minute), which the proof waits out with AssumeRoleWithWebIdentity.',
