@@ -225,6 +225,7 @@ describe('job gate authentication (forged reviews)', () => {
     const store = new InMemoryGateTokens();
     const { handle } = handler(
       new RecordingPublisher(),
+      SETTINGS,
       fixtureTokens(store, () => 0),
     );
     for (let i = 0; i < 50; i++) await handle(request(FIXTURE, { rawPath: `/clusters/x/${i}` }));
@@ -263,6 +264,7 @@ describe('job gate authentication (forged reviews)', () => {
     const store = new InMemoryGateTokens({});
     const { handle, publisher } = handler(
       new RecordingPublisher(),
+      SETTINGS,
       fixtureTokens(store, () => 0),
     );
     expect(await handle(request(FIXTURE))).toEqual(REFUSED);
