@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { roleNameKey } from '../lambda/domain/iam-names';
 import type { PlanInput } from '../lambda/domain/plan-types';
 
 /**
@@ -7,6 +8,9 @@ import type { PlanInput } from '../lambda/domain/plan-types';
  */
 const name = z.string().min(1, 'must not be empty');
 
+/** Tokens carry the issuer without a trailing "/"; keys written `…/<ID>/:sub` would match none. */
+const withoutTrailingSlashes = (value: string): string => value.replace(/\/+$/, '');
+
 const cluster = z.strictObject({
   name,
   providerArn: z
@@ -14,10 +18,12 @@ const cluster = z.strictObject({
     .regex(
       /^arn:aws[a-z-]*:iam::\d{12}:oidc-provider\/\S+$/,
       'an IAM OIDC provider ARN, arn:aws:iam::<account>:oidc-provider/<issuer>',
-    ),
+    )
+    .transform(withoutTrailingSlashes),
   issuer: z
     .string()
-    .min(1, 'the provider URL without https://, e.g. oidc.eks.us-east-1.amazonaws.com/id/ABC'),
+    .min(1, 'the provider URL without https://, e.g. oidc.eks.us-east-1.amazonaws.com/id/ABC')
+    .transform((issuer) => withoutTrailingSlashes(issuer.replace(/^https:\/\//, ''))),
 });
 
 const seed = z.strictObject({
@@ -55,17 +61,79 @@ const serviceAccount = z.strictObject({
   roleArn: z.string().optional(),
 });
 
-export const planStateSchema = z.strictObject({
-  seeds: z.array(seed).min(1, 'list at least one seed'),
-  allowedNamespaces: z.array(name),
-  quota: z.number().int().min(1, 'a positive number of characters').optional(),
-  emptyRoleGracePeriodSeconds: z.number().int().min(0).default(3600),
-  now: z.iso
-    .datetime({ offset: true, error: 'an ISO 8601 time such as 2026-11-22T12:00:00Z' })
-    .default(() => new Date().toISOString()),
-  roles: z.array(role).default([]),
-  serviceAccounts: z.array(serviceAccount).default([]),
-});
+export const planStateSchema = z
+  .strictObject({
+    seeds: z.array(seed).min(1, 'list at least one seed'),
+    allowedNamespaces: z.array(name),
+    quota: z.number().int().min(1, 'a positive number of characters').optional(),
+    emptyRoleGracePeriodSeconds: z.number().int().min(0).default(3600),
+    now: z.iso
+      .datetime({ offset: true, error: 'an ISO 8601 time such as 2026-11-22T12:00:00Z' })
+      .default(() => new Date().toISOString()),
+    roles: z.array(role).default([]),
+    serviceAccounts: z.array(serviceAccount).default([]),
+  })
+  .superRefine((state, ctx) => {
+    // One entry per thing: the planner would otherwise plan one role twice (the
+    // second write, trusting nobody, winning) or merge two seeds' settings.
+    state.seeds.forEach((seed, i) => {
+      reportDuplicates(ctx, ['seeds', i, 'clusters'], seed.clusters, (c) => c.name, 'cluster name');
+      reportDuplicates(
+        ctx,
+        ['seeds', i, 'clusters'],
+        seed.clusters,
+        (c) => c.providerArn,
+        'OIDC provider',
+      );
+    });
+    // IAM role names are unique in the account ignoring case (reference_identifiers.html).
+    reportDuplicates(
+      ctx,
+      ['seeds'],
+      state.seeds,
+      (s) => roleNameKey(s.name),
+      'seed name (ignoring case, as IAM does)',
+    );
+    reportDuplicates(ctx, ['seeds'], state.seeds, (s) => s.arn, 'seed ARN');
+    reportDuplicates(
+      ctx,
+      ['roles'],
+      state.roles,
+      (r) => roleNameKey(r.name),
+      'role name (ignoring case, as IAM does)',
+    );
+    reportDuplicates(
+      ctx,
+      ['serviceAccounts'],
+      state.serviceAccounts,
+      (sa) => `${sa.cluster}/${sa.namespace}/${sa.name}`,
+      'ServiceAccount (cluster, namespace and name)',
+    );
+  });
+
+/** Reports the second and later entries whose key an earlier entry already had, pointing at the first. */
+function reportDuplicates<T>(
+  ctx: z.RefinementCtx,
+  path: (string | number)[],
+  items: readonly T[],
+  keyOf: (item: T) => string,
+  what: string,
+): void {
+  const first = new Map<string, number>();
+  items.forEach((item, i) => {
+    const key = keyOf(item);
+    const at = first.get(key);
+    if (at === undefined) {
+      first.set(key, i);
+      return;
+    }
+    ctx.addIssue({
+      code: 'custom',
+      path: [...path, i],
+      message: `the same ${what} as ${jsonPath([...path, at])}; list each once (merge the two entries or remove one)`,
+    });
+  });
+}
 
 /** Validates a parsed state file; problems name the JSON path, the value and the fix. */
 export function parsePlanState(json: unknown): { state: PlanInput } | { problems: string[] } {
@@ -73,13 +141,15 @@ export function parsePlanState(json: unknown): { state: PlanInput } | { problems
   if (result.success) return { state: result.data };
   return {
     problems: result.error.issues.map((issue) => {
-      const path = issue.path
-        .map((p) => (typeof p === 'number' ? `[${p}]` : `.${String(p)}`))
-        .join('');
       const value = valueAt(json, issue.path);
-      return `$${path}: ${issue.message}${value === undefined ? ' (missing)' : ` (got ${JSON.stringify(value)?.slice(0, 80)})`}`;
+      return `${jsonPath(issue.path)}: ${issue.message}${value === undefined ? ' (missing)' : ` (got ${JSON.stringify(value)?.slice(0, 80)})`}`;
     }),
   };
+}
+
+/** `$.seeds[0].clusters[1]`: the path as jq and JSONPath write it. */
+function jsonPath(path: readonly PropertyKey[]): string {
+  return `$${path.map((p) => (typeof p === 'number' ? `[${p}]` : `.${String(p)}`)).join('')}`;
 }
 
 function valueAt(json: unknown, path: readonly PropertyKey[]): unknown {

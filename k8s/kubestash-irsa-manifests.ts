@@ -1,6 +1,7 @@
 import type { App, Chart } from 'cdk8s';
 import type { ProjectConfig } from '../lib/config/project-config';
 import { ConfigError } from '../lib/config/config-error';
+import { configSourceOf } from '../lib/config/load-config';
 import { joinKeyPrefix } from '../lib/config/key-prefix';
 import { dumpRoleName, dumpSubPrefix } from '../lib/config/database-dump-config';
 import { roleArn } from '../lambda/domain/iam-names';
@@ -15,6 +16,7 @@ import { ReconcilerRbacChart } from './charts/reconciler-rbac-chart';
 import { resolveManifestContext } from './manifest-context';
 import type { ManifestContext } from './manifest-context';
 import { operatorHelmValues } from './operator-helm-values';
+import { jobGateTokenOutput } from './stack-outputs';
 import type { StackOutputs } from './stack-outputs';
 
 /** Labels on every object, so `kubectl get -l app.kubernetes.io/part-of=kubestash-irsa` finds them all. */
@@ -135,6 +137,10 @@ export function buildManifests(app: App, options: ManifestsOptions): Manifests {
           labels,
           gateUrl: options.outputs.require('JobGateUrl', 'the job gate webhook URL'),
           cluster: context.cluster.name,
+          tokenSecretArn: options.outputs.require(
+            jobGateTokenOutput(context.cluster.name),
+            `the secret holding the job gate token of cluster ${context.cluster.name}`,
+          ),
           namespaces: config.allowedNamespaces,
           failurePolicy: config.jobGate.failurePolicy,
           timeoutSeconds: config.jobGate.timeoutSeconds,
@@ -160,9 +166,12 @@ function resticPassword(config: ProjectConfig, options: ManifestsOptions): strin
   if (variable === undefined) return undefined;
   const value = (options.env ?? process.env)[variable];
   if (value === undefined || value === '') {
-    throw new ConfigError([
-      `config.kubernetes.encryptionSecret.fromEnvironment: got "${variable}", but that environment variable is empty; export it, or remove fromEnvironment and create the Secret with kubectl create secret generic ${config.kubernetes.encryptionSecret.name} --from-file=RESTIC_PASSWORD`,
-    ]);
+    throw new ConfigError(
+      [
+        `config.kubernetes.encryptionSecret.fromEnvironment: got "${variable}", but that environment variable is empty; export it, or remove fromEnvironment and create the Secret with kubectl create secret generic ${config.kubernetes.encryptionSecret.name} --from-file=RESTIC_PASSWORD`,
+      ],
+      configSourceOf(config),
+    );
   }
   (options.warn ?? console.warn)(
     `warning: the restic password from $${variable} is written into the manifests (Secret ${config.kubernetes.encryptionSecret.name}); keep dist/ out of version control, or remove encryptionSecret.fromEnvironment and create the Secret with kubectl`,

@@ -1,4 +1,6 @@
 import { ConfigError } from '../lib/config/config-error';
+import { configSourceOf } from '../lib/config/load-config';
+import { partitionOfRegion } from '../lib/config/aws-partition';
 import { joinKeyPrefix } from '../lib/config/key-prefix';
 import { seedsOfCluster } from '../lib/config/project-config';
 import type { ClusterConfig, ProjectConfig, SeedConfig } from '../lib/config/project-config';
@@ -30,7 +32,7 @@ export function resolveManifestContext(config: ProjectConfig): ManifestContext {
   const subPrefix = config.kubernetes.storage.subPrefix ?? cluster.name.toLowerCase();
   const storageNamespace = config.kubernetes.storage.namespace ?? config.allowedNamespaces[0];
   const problems = usagePolicyProblems(config, storageNamespace);
-  if (problems.length > 0) throw new ConfigError(problems);
+  if (problems.length > 0) throw new ConfigError(problems, configSourceOf(config));
   return {
     config,
     cluster,
@@ -80,14 +82,20 @@ function pickCluster(config: ProjectConfig): ClusterConfig {
   const wanted = config.kubernetes.cluster;
   if (wanted === undefined) {
     if (config.clusters.length === 1) return config.clusters[0];
-    throw new ConfigError([
-      `config.kubernetes.cluster: got nothing, and ${config.clusters.length} clusters are configured; set it to the cluster these manifests are for (${config.clusters.map((c) => c.name).join(', ')}), in cdk.json (or the file KUBESTASH_IRSA_CONFIG_FILE names); synthesize once per cluster`,
-    ]);
+    throw new ConfigError(
+      [
+        `config.kubernetes.cluster: got nothing, and ${config.clusters.length} clusters are configured; set it to the cluster these manifests are for (${config.clusters.map((c) => c.name).join(', ')}), in cdk.json (or the file KUBESTASH_IRSA_CONFIG_FILE names); synthesize once per cluster`,
+      ],
+      configSourceOf(config),
+    );
   }
   const found = config.clusters.find((c) => c.name === wanted);
   // project-config has already refused unknown names; this keeps the types honest.
   if (found === undefined)
-    throw new ConfigError([`config.kubernetes.cluster: got "${wanted}": no such cluster`]);
+    throw new ConfigError(
+      [`config.kubernetes.cluster: got "${wanted}": no such cluster`],
+      configSourceOf(config),
+    );
   return found;
 }
 
@@ -97,23 +105,25 @@ function pickSeed(config: ProjectConfig, cluster: ClusterConfig): SeedConfig {
   if (wanted !== undefined) {
     const found = serving.find((s) => s.name === wanted);
     if (found === undefined) {
-      throw new ConfigError([
-        `config.kubernetes.seed: got "${wanted}": it does not serve cluster ${cluster.name}; add the cluster to its clusters or choose one of ${serving.map((s) => s.name).join(', ') || 'no seed (none serves this cluster)'}`,
-      ]);
+      throw new ConfigError(
+        [
+          `config.kubernetes.seed: got "${wanted}": it does not serve cluster ${cluster.name}; add the cluster to its clusters or choose one of ${serving.map((s) => s.name).join(', ') || 'no seed (none serves this cluster)'}`,
+        ],
+        configSourceOf(config),
+      );
     }
     return found;
   }
   if (serving.length === 1) return serving[0];
-  throw new ConfigError([
-    serving.length === 0
-      ? `config.kubernetes.cluster: got "${cluster.name}": no seed serves cluster ${cluster.name}; add it to a seed's clusters`
-      : `config.kubernetes.seed: got nothing, and ${serving.length} seeds serve cluster ${cluster.name}; the KubeStash operator has one ServiceAccount, so choose one of ${serving.map((s) => s.name).join(', ')}`,
-  ]);
+  throw new ConfigError(
+    [
+      serving.length === 0
+        ? `config.kubernetes.cluster: got "${cluster.name}": no seed serves cluster ${cluster.name}; add it to a seed's clusters`
+        : `config.kubernetes.seed: got nothing, and ${serving.length} seeds serve cluster ${cluster.name}; the KubeStash operator has one ServiceAccount, so choose one of ${serving.map((s) => s.name).join(', ')}`,
+    ],
+    configSourceOf(config),
+  );
 }
 
 /** The AWS partition of a region, for ARNs written before deploy. */
-export function partitionOf(region: string): string {
-  if (region.startsWith('cn-')) return 'aws-cn';
-  if (region.startsWith('us-gov-')) return 'aws-us-gov';
-  return 'aws';
-}
+export const partitionOf = partitionOfRegion;

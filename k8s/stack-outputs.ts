@@ -1,8 +1,14 @@
 import * as fs from 'node:fs';
+import { alphanumeric } from '../lib/config/project-config';
 
 /** Where `cdk deploy --outputs-file` writes, relative to the project. */
 export const DEFAULT_OUTPUTS_FILE = 'outputs.json';
 export const OUTPUTS_FILE_ENV = 'KUBESTASH_IRSA_OUTPUTS_FILE';
+
+/** The stack's output naming a cluster's job-gate token secret (written by the stack, read here). */
+export function jobGateTokenOutput(cluster: string): string {
+  return `JobGateTokenSecret${alphanumeric(cluster)}`;
+}
 
 /**
  * A deployed value the manifests need and cannot have: a problem for the

@@ -11,7 +11,7 @@ export interface ClusterOidcProviderProps {
 
   /**
    * The cluster's OIDC issuer URL; the stack creates an IAM OIDC provider for it.
-   * Exactly one of `issuerUrl` and `providerArn` must be set.
+   * A trailing "/" is dropped. Exactly one of `issuerUrl` and `providerArn` must be set.
    * @default - none
    */
   readonly issuerUrl?: string;
@@ -45,7 +45,10 @@ export class ClusterOidcProvider extends Construct {
       );
     }
     if (props.issuerUrl !== undefined) {
-      const url = props.issuerUrl;
+      // Tokens carry the issuer without a trailing "/": keys written `…/id/<ID>/:sub` match none.
+      const url = Token.isUnresolved(props.issuerUrl)
+        ? props.issuerUrl
+        : props.issuerUrl.replace(/\/+$/, '');
       if (!Token.isUnresolved(url) && !url.startsWith('https://')) {
         throw new Error(
           `ClusterOidcProvider for cluster "${props.clusterName}": issuerUrl "${url}" must start with https://; copy it from \`aws eks describe-cluster --query cluster.identity.oidc.issuer\``,

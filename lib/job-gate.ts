@@ -1,9 +1,10 @@
-import { Duration, Stack } from 'aws-cdk-lib';
+import { Duration, RemovalPolicy, Stack, Validations } from 'aws-cdk-lib';
 import * as eks from 'aws-cdk-lib/aws-eks';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import type * as events from 'aws-cdk-lib/aws-events';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
 import type { NodejsFunction } from 'aws-cdk-lib/aws-lambda-nodejs';
+import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
 import { Construct } from 'constructs';
 import { alphanumeric } from './config/project-config';
 import { projectFunction } from './lambda-bundle';
@@ -40,11 +41,18 @@ export interface JobGateProps {
   /** @default Duration.seconds(5) */
   readonly accessCheckDelay?: Duration;
   /**
-   * Caps concurrent executions: the URL is public, so this bounds what
+   * Caps concurrent executions: the URL is reachable from the internet (an
+   * unauthenticated request is refused before any work), so this bounds what
    * anyone can make it cost.
    * @default 10
    */
   readonly reservedConcurrency?: number;
+  /**
+   * Answer every Job unchanged and only log and hint what it would have held:
+   * while aws-credential-manager's webhook still holds the Jobs (docs/migration.md).
+   * @default false
+   */
+  readonly observeOnly?: boolean;
 }
 
 /**
@@ -52,15 +60,23 @@ export interface JobGateProps {
  * The EKS API server calls it for every KubeStash Job it creates; the gate
  * answers with a patch that holds the Job until the reconciler releases it.
  *
- * The URL takes no IAM auth (the API server cannot sign requests). The gate
- * computes a patch from the request and the Job's ServiceAccount, which it
+ * The gate computes a patch from the request and the Job's ServiceAccount, which it
  * reads with its own identity (an EKS access entry per cluster mapped to a
  * group allowed only `get serviceaccounts`); it writes nothing, its one side
  * effect is a hint on the bus, and reserved concurrency bounds its cost.
+ *
+ * The URL takes no IAM auth (the API server cannot sign requests); instead
+ * each cluster's webhook URL ends in a token, `/clusters/<cluster>/<token>`,
+ * kept in a Secrets Manager secret per cluster (generated, 48 letters and
+ * digits). A request without its cluster's current or previous token gets a
+ * bare 404 and publishes nothing; docs/security.md weighs this against a
+ * private endpoint and gives the rotation steps.
  */
 export class JobGate extends Construct {
   readonly function: NodejsFunction;
   readonly url: lambda.FunctionUrl;
+  /** Each cluster's webhook token; rotate with `aws secretsmanager put-secret-value`. */
+  readonly tokenSecrets: Readonly<Record<string, secretsmanager.Secret>>;
 
   constructor(scope: Construct, id: string, props: JobGateProps) {
     super(scope, id);
@@ -87,6 +103,25 @@ export class JobGate extends Construct {
         `JobGate: serviceAccountReadBudget ${readBudgetMs} ms must be from 100 to 4000 ms (the function times out at 5 s)`,
       );
     }
+
+    const tokenSecrets: Record<string, secretsmanager.Secret> = {};
+    for (const [cluster] of clusters) {
+      const secret = new secretsmanager.Secret(this, `Token${alphanumeric(cluster)}`, {
+        description: `kubestash-irsa job gate: the token the webhook URL of cluster ${cluster} ends in`,
+        // Letters and digits only: the token is a URL path segment.
+        generateSecretString: { passwordLength: 48, excludePunctuation: true, includeSpace: false },
+        // The webhook in the cluster names it; a stack deletion removes the gate too.
+        removalPolicy: RemovalPolicy.DESTROY,
+      });
+      Validations.of(secret).acknowledge({
+        id: 'AwsSolutions-SMG4',
+        reason:
+          'rotated by hand (put-secret-value, then re-apply the webhook): the new value must reach the cluster, which a rotation Lambda cannot do; the gate accepts the current and the previous value so the change has no downtime (docs/security.md)',
+      });
+      tokenSecrets[cluster] = secret;
+    }
+    this.tokenSecrets = tokenSecrets;
+
     this.function = projectFunction(this, 'Function', {
       handlerFile: 'job-gate',
       description:
@@ -102,13 +137,18 @@ export class JobGate extends Construct {
         CLUSTER_SEEDS: clusters
           .map(([cluster, seeds]) => `${cluster}=${seeds.join(',')}`)
           .join(';'),
+        CLUSTER_TOKEN_SECRETS: Object.entries(tokenSecrets)
+          .map(([cluster, secret]) => `${cluster}=${secret.secretArn}`)
+          .join(';'),
         ACCESS_CHECK_IMAGE: props.accessCheckImage ?? 'amazon/aws-cli:2.27.50',
         ACCESS_CHECK_ATTEMPTS: String(attempts),
         ACCESS_CHECK_DELAY_SECONDS: String(delay),
         SERVICE_ACCOUNT_READ_BUDGET_MS: String(readBudgetMs),
+        GATE_OBSERVE_ONLY: String(props.observeOnly ?? false),
       },
     });
     props.eventBus.grantPutEventsTo(this.function);
+    Object.values(tokenSecrets).forEach((secret) => secret.grantRead(this.function));
 
     // The gate's own identity in each cluster: an access entry mapped to a
     // group that Kubernetes RBAC (the cdk8s app's job-gate-rbac chart) lets

@@ -7,8 +7,14 @@ import { BackupBucket } from './backup-bucket';
 import { BucketAccessPolicy } from './bucket-access-policy';
 import { ClusterOidcProvider } from './cluster-oidc-provider';
 import { dumpRoleName, dumpServiceAccountName, dumpSubPrefix } from './config/database-dump-config';
-import { alphanumeric, clustersOfSeed, seedsOfCluster } from './config/project-config';
+import {
+  alphanumeric,
+  clustersOfSeed,
+  roleCreationLimitCeiling,
+  seedsOfCluster,
+} from './config/project-config';
 import type { ProjectConfig, SeedConfig } from './config/project-config';
+import { jobGateTokenOutput } from '../k8s/stack-outputs';
 import { DatabaseDumpRole } from './database-dump-role';
 import { DerivedRoleBoundary } from './derived-role-boundary';
 import { DerivedRoleCleanup } from './derived-role-cleanup';
@@ -151,6 +157,7 @@ export class KubestashIrsaStack extends Stack {
         accessCheckImage: gate.accessCheckImage,
         accessCheckAttempts: gate.accessCheckAttempts,
         accessCheckDelay: Duration.seconds(gate.accessCheckDelaySeconds),
+        observeOnly: gate.observeOnly,
         reservedConcurrency: gate.reservedConcurrency,
         kubernetesGroup: config.kubernetes.gateGroup,
       });
@@ -159,6 +166,13 @@ export class KubestashIrsaStack extends Stack {
         this.jobGate.url.url,
         'Job gate URL: cdk8s synth reads it from cdk deploy --outputs-file for the MutatingWebhookConfiguration',
       );
+      for (const [cluster, secret] of Object.entries(this.jobGate.tokenSecrets)) {
+        this.output(
+          jobGateTokenOutput(cluster),
+          secret.secretArn,
+          `Secret holding the token the job gate webhook URL of ${cluster} ends in (kubectl apply step in docs/security.md)`,
+        );
+      }
     }
 
     this.databaseDumps = config.databaseDumps.map((dump) => {
@@ -256,6 +270,7 @@ export class KubestashIrsaStack extends Stack {
         constraintDescription: 'a ServiceAccount name: lowercase letters, digits, "-" and "."',
       },
     );
+    const limitCeiling = roleCreationLimitCeiling(config, seed);
     const roleCreationLimit = this.parameter(
       group,
       `${id}RoleCreationLimit`,
@@ -264,8 +279,9 @@ export class KubestashIrsaStack extends Stack {
         type: 'Number',
         default: seed.roleCreationLimit,
         minValue: 1,
-        maxValue: 1000,
-        description: `How many derived roles (${seed.name}-0, -1, ...) the reconciler may create.`,
+        // A console user may raise it only as far as every derived name stays a valid, free IAM name.
+        maxValue: limitCeiling,
+        description: `How many derived roles (${seed.name}-0, -1, ...) the reconciler may create; at most ${limitCeiling}, so that ${seed.name}-<limit-1> fits IAM's 64 characters and names no other role.`,
       },
     );
 

@@ -6,11 +6,26 @@ import { KUBESTASH_MANAGED_BY, MANAGED_BY_LABEL } from '../../lambda/ports/annot
 
 export const JOB_GATE_WEBHOOK = 'job-gate.kubestash-irsa.io';
 
+/**
+ * Stands for the cluster's gate token in the synthesized webhook URL: synth
+ * stays offline and the secret never lands in dist/. The apply step in
+ * docs/security.md replaces it with the value from Secrets Manager; applied
+ * as is, the gate refuses every call (404) and the webhook's failurePolicy
+ * decides, so a forgotten step is loud in the gate's RequestsRefused metric
+ * rather than an open door.
+ */
+export const GATE_TOKEN_PLACEHOLDER = 'REPLACE-WITH-GATE-TOKEN';
+
+/** On the webhook configuration: the secret the apply step reads the token from. */
+export const GATE_TOKEN_SECRET_ANNOTATION = 'kubestash-irsa.io/gate-token-secret';
+
 export interface JobGateChartProps extends ChartProps {
   /** The stack's JobGateUrl output (a Lambda Function URL). */
   readonly gateUrl: string;
   /** The cluster these manifests are for: the gate reads it from the URL path to hint the right seeds. */
   readonly cluster: string;
+  /** The stack's JobGateTokenSecret<cluster> output: where the token for the URL is kept. */
+  readonly tokenSecretArn: string;
   /** Only Jobs here are held: the reconciler can release nothing elsewhere. */
   readonly namespaces: readonly string[];
   /**
@@ -45,9 +60,17 @@ export class JobGateChart extends Chart {
         `JobGateChart: timeoutSeconds ${timeout} must be a whole number from 1 to 30`,
       );
     }
-    this.webhookUrl = `${props.gateUrl.replace(/\/$/, '')}/clusters/${props.cluster}`;
+    if (!/^arn:aws[a-z-]*:secretsmanager:/.test(props.tokenSecretArn)) {
+      throw new Error(
+        `JobGateChart: tokenSecretArn "${props.tokenSecretArn}" is not the Secrets Manager ARN the stack outputs as JobGateTokenSecret<cluster>`,
+      );
+    }
+    this.webhookUrl = `${props.gateUrl.replace(/\/$/, '')}/clusters/${props.cluster}/${GATE_TOKEN_PLACEHOLDER}`;
     new k8s.KubeMutatingWebhookConfiguration(this, 'Webhook', {
-      metadata: { name: 'kubestash-irsa-job-gate' },
+      metadata: {
+        name: 'kubestash-irsa-job-gate',
+        annotations: { [GATE_TOKEN_SECRET_ANNOTATION]: props.tokenSecretArn },
+      },
       webhooks: [
         {
           name: JOB_GATE_WEBHOOK,

@@ -5,7 +5,11 @@
  * so all three agree on which names exist.
  */
 
-/** IAM caps role names at 64 characters. */
+/**
+ * IAM caps role names at 64 characters.
+ * Source: https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_iam-quotas.html
+ * ("Role name: 64 characters") and the CreateRole API reference (RoleName, max length 64).
+ */
 export const MAX_ROLE_NAME_LENGTH = 64;
 
 /** IAM caps role paths at 512 characters. */
@@ -38,6 +42,39 @@ export function derivedRoleIndex(seedName: string, roleName: string): number | u
   // Leading zeros would let two names map to one index; only canonical forms count.
   if (!/^(0|[1-9]\d*)$/.test(suffix)) return undefined;
   return Number(suffix);
+}
+
+/**
+ * Role names are unique in an account whatever their path, and ignoring case:
+ * `KubestashRole` and `kubestashrole` cannot both exist, nor `/a/X` and `/b/X`.
+ * Compare names through this key.
+ * Source: https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_identifiers.html
+ * ("names must be unique within the account … not distinguished by case").
+ */
+export function roleNameKey(name: string): string {
+  return name.toLowerCase();
+}
+
+/**
+ * The index `roleName` would have as a derived role of the seed, comparing as
+ * IAM does (ignoring case), or undefined when the two names cannot collide.
+ */
+export function derivedRoleIndexIgnoringCase(
+  seedName: string,
+  roleName: string,
+): number | undefined {
+  return derivedRoleIndex(roleNameKey(seedName), roleNameKey(roleName));
+}
+
+/**
+ * The largest role-creation limit whose last derived name, `<seed>-<limit-1>`,
+ * still fits IAM's 64 characters: 10^d, where d is the room left for digits
+ * (0 when the seed name leaves no room even for `-0`).
+ */
+export function maxRoleCreationLimitForName(seedName: string): number {
+  const digits = MAX_ROLE_NAME_LENGTH - seedName.length - 1;
+  if (digits < 1) return 0;
+  return Math.min(10 ** digits, Number.MAX_SAFE_INTEGER);
 }
 
 /**

@@ -53,6 +53,12 @@ export interface PlanInput {
   readonly now: string;
   readonly roles: readonly ExistingRole[];
   readonly serviceAccounts: readonly ServiceAccountState[];
+  /**
+   * Names of roles in the account that no seed owns as a derived role (other
+   * paths, other case): a derived name equal to one, ignoring case, is taken,
+   * because IAM role names are unique in the account whatever the path.
+   */
+  readonly foreignRoleNames?: readonly string[];
 }
 
 export interface RoleCreate {

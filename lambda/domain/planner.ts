@@ -1,5 +1,11 @@
 import { EMPTY_SINCE_TAG, MANAGED_BY_TAG, MANAGED_BY_VALUE, SEED_TAG } from '../ports/tag-keys';
-import { derivedRoleIndex, derivedRoleName, roleArn } from './iam-names';
+import {
+  derivedRoleIndex,
+  derivedRoleIndexIgnoringCase,
+  derivedRoleName,
+  maxRoleCreationLimitForName,
+  roleArn,
+} from './iam-names';
 import type {
   Assignment,
   ExistingRole,
@@ -140,8 +146,8 @@ class RoleBox {
   changed: boolean;
 
   constructor(
-    readonly index: number,
-    readonly name: string,
+    public index: number,
+    public name: string,
     private readonly sizer: TrustPolicySizer,
     readonly existing?: ExistingRole,
     readonly parsed?: ParsedTrustPolicy,
@@ -158,6 +164,11 @@ class RoleBox {
 
   has(entry: Entry): boolean {
     return this.grants.get(entry.provider.providerArn)?.has(entry.subject) ?? false;
+  }
+
+  /** Whether the entry joins a statement the role has (or the role is empty): no statement to open. */
+  welcomes(entry: Entry): boolean {
+    return this.grants.size === 0 || this.grants.has(entry.provider.providerArn);
   }
 
   /** What adding the entry would cost, in characters. */
@@ -402,27 +413,71 @@ class SeedPlanner {
     return makeEntry(provider, subject);
   }
 
-  /** First fit, largest first, into the lowest-index role with room; new roles at the lowest free index. */
+  /**
+   * The indices a new derived role may take: below the seed's limit, below
+   * the limit its name length allows (IAM: 64 characters), and not the name
+   * of a role the seed does not own (IAM role names are unique in the account
+   * whatever the path, ignoring case).
+   */
+  private freeIndices(): { free: number[]; limit: number; occupied: Map<number, string> } {
+    const fits = maxRoleCreationLimitForName(this.seed.name);
+    const limit = Math.min(this.seed.roleCreationLimit, fits);
+    const taken = new Set(this.boxes.map((b) => b.index));
+    const occupied = new Map<number, string>();
+    const others = [...(this.input.foreignRoleNames ?? []), ...this.input.roles.map((r) => r.name)];
+    for (const name of others) {
+      const index = derivedRoleIndexIgnoringCase(this.seed.name, name);
+      if (index !== undefined && !taken.has(index) && !this.ownsName(name))
+        occupied.set(index, name);
+    }
+    const free: number[] = [];
+    for (let i = 0; i < limit && free.length + this.boxes.length < limit; i++) {
+      if (!taken.has(i) && !occupied.has(i)) free.push(i);
+    }
+    return { free, limit, occupied };
+  }
+
+  /** A role of this seed's own, at its path with its exact name (those are boxes already). */
+  private ownsName(name: string): boolean {
+    return this.boxes.some((b) => b.name === name);
+  }
+
+  /**
+   * Places the subjects not yet in a role. Largest first (first-fit
+   * decreasing), each into the lowest-index role that already has a statement
+   * for its cluster (or is empty) and has room, else into a new role at the
+   * lowest free index: so each cluster is packed as if alone, and no role pays
+   * for a second provider statement while a role could still be created. At
+   * the limit, a subject may open a statement in any role with room. Last, a
+   * role created by this plan whose subjects all fit in another role with room
+   * (each cluster's last, part-filled role) is folded into it; only subjects
+   * placed by this plan move, never a granted one.
+   */
   private placeNewEntries(
     desired: ReadonlyMap<string, Entry>,
     placed: Map<string, RoleBox>,
   ): Map<string, { reason: Refusal['reason']; message: string }> {
     const refused = new Map<string, { reason: Refusal['reason']; message: string }>();
     const pending = [...desired.values()].filter((e) => !placed.has(e.key));
+    const { free, limit, occupied } = this.freeIndices();
+    for (const [index, name] of occupied) {
+      this.out.notes.push(
+        `${derivedRoleName(this.seed.name, index)} is taken by the role ${name}, which ${this.seed.name} does not own (IAM role names are unique in the account, ignoring path and case); skipping index ${index}`,
+      );
+    }
     // Largest first packs tightest (first-fit decreasing). When the limit will
     // refuse some subjects anyway, smallest first grants the most of them.
     const room =
       this.boxes.reduce((sum, b) => sum + (this.quota - b.size), 0) +
-      Math.max(0, this.seed.roleCreationLimit - this.boxes.length) *
-        (this.quota - this.sizer.documentBase);
+      free.length * (this.quota - this.sizer.documentBase);
     const needed = pending.reduce((sum, e) => sum + e.length + 1, 0);
     const direction = needed > room ? 1 : -1;
     pending.sort((a, b) => direction * (a.length - b.length) || compare(a.key, b.key));
-    const taken = new Set(this.boxes.map((b) => b.index));
-    let nextIndex = 0;
+    const created: RoleBox[] = [];
     // Once no role can be created, the most room any role has left only shrinks:
     // a subject that needs more than that is refused without scanning every role.
     let mostRoom: number | undefined;
+    const fits = (b: RoleBox, entry: Entry) => b.size + b.cost(entry) <= this.quota;
 
     for (const entry of pending) {
       const alone =
@@ -438,19 +493,22 @@ class SeedPlanner {
       }
       let target: RoleBox | undefined;
       if (mostRoom === undefined || entry.length + 1 <= mostRoom) {
-        target = this.boxes.find((b) => b.size + b.cost(entry) <= this.quota);
+        target = this.boxes.find((b) => b.welcomes(entry) && fits(b, entry));
       }
-      if (target === undefined && this.boxes.length < this.seed.roleCreationLimit) {
-        while (taken.has(nextIndex)) nextIndex++;
-        taken.add(nextIndex);
-        target = new RoleBox(nextIndex, derivedRoleName(this.seed.name, nextIndex), this.sizer);
+      const index = target === undefined ? free.shift() : undefined;
+      if (index !== undefined) {
+        target = new RoleBox(index, derivedRoleName(this.seed.name, index), this.sizer);
         this.boxes.push(target);
+        created.push(target);
+      }
+      if (target === undefined && (mostRoom === undefined || entry.length + 1 <= mostRoom)) {
+        target = this.boxes.find((b) => fits(b, entry));
       }
       if (target === undefined) {
-        mostRoom = this.boxes.reduce((room, b) => Math.max(room, this.quota - b.size), 0);
+        mostRoom = this.boxes.reduce((most, b) => Math.max(most, this.quota - b.size), 0);
         refused.set(entry.key, {
           reason: 'DerivedRoleLimitReached',
-          message: `seed ${this.seed.name} has reached its limit of ${this.seed.roleCreationLimit} derived roles and they are full; raise the limit (CloudFormation parameter ${this.seed.name.replace(/[^A-Za-z0-9]/g, '')}RoleCreationLimit) or the trust-policy size quota (Service Quotas L-C07B4B0D). The Job stays suspended until a role has room`,
+          message: this.limitMessage(limit, occupied),
         });
         continue;
       }
@@ -459,7 +517,72 @@ class SeedPlanner {
       placed.set(entry.key, target);
       mostRoom = undefined;
     }
+    this.foldCreatedRoles(created, placed);
     return refused;
+  }
+
+  /** Why no role could be created, and what to do: the limit, the name length or foreign names. */
+  private limitMessage(limit: number, occupied: ReadonlyMap<number, string>): string {
+    const parameter = `${this.seed.name.replace(/[^A-Za-z0-9]/g, '')}RoleCreationLimit`;
+    const foreign =
+      occupied.size === 0
+        ? ''
+        : ` (${[...occupied.values()].join(', ')}, not its own, ${occupied.size === 1 ? 'takes a derived name' : 'take derived names'}: IAM role names are unique in the account ignoring path and case; rename or delete ${occupied.size === 1 ? 'it' : 'them'} to free the names)`;
+    const what =
+      limit < this.seed.roleCreationLimit
+        ? `may have only ${limit} derived roles${foreign} and they are full: ${this.seed.name}-${limit} would pass IAM's 64-character role-name limit; shorten the seed name`
+        : `has reached its limit of ${limit} derived roles${foreign} and they are full; raise the limit (CloudFormation parameter ${parameter})`;
+    return `seed ${this.seed.name} ${what} or the trust-policy size quota (Service Quotas L-C07B4B0D). The Job stays suspended until a role has room`;
+  }
+
+  /**
+   * Folds each role this plan created into another role with room for all of
+   * its subjects, smallest first, then renumbers the created roles that
+   * remain to the lowest free indices, so folding leaves no gap.
+   */
+  private foldCreatedRoles(created: RoleBox[], placed: Map<string, RoleBox>): void {
+    if (created.length === 0) return;
+    const indices = created.map((b) => b.index).sort((a, b) => a - b);
+    const bySize = [...created].sort((a, b) => a.size - b.size || a.index - b.index);
+    const folded = new Set<RoleBox>();
+    for (const box of bySize) {
+      const entries = [...placed]
+        .filter(([, b]) => b === box)
+        .map(([key]) => this.entryFromKey(key));
+      const target = this.boxes.find(
+        (b) => b !== box && !folded.has(b) && this.fitsAll(b, entries),
+      );
+      if (target === undefined) continue;
+      for (const entry of entries) {
+        target.add(entry);
+        placed.set(entry.key, target);
+      }
+      target.changed = true;
+      folded.add(box);
+    }
+    if (folded.size === 0) return;
+    const kept = created.filter((b) => !folded.has(b)).sort((a, b) => a.index - b.index);
+    kept.forEach((box, i) => {
+      box.index = indices[i];
+      box.name = derivedRoleName(this.seed.name, indices[i]);
+    });
+    this.boxes.splice(0, this.boxes.length, ...this.boxes.filter((b) => !folded.has(b)));
+  }
+
+  /** Whether every entry fits the role together, counting each statement the role must open once. */
+  private fitsAll(box: RoleBox, entries: readonly Entry[]): boolean {
+    let size = box.size;
+    const statements = new Map<string, number>();
+    for (const [arn, set] of box.grants) statements.set(arn, set.size);
+    for (const entry of entries) {
+      const arn = entry.provider.providerArn;
+      const existing = statements.get(arn);
+      if (existing === undefined) size += this.sizer.statementCost(entry.provider, statements.size);
+      size += this.sizer.subjectCost(entry.length, existing ?? 0);
+      statements.set(arn, (existing ?? 0) + 1);
+      if (size > this.quota) return false;
+    }
+    return true;
   }
 
   private emitWrites(): void {

@@ -104,7 +104,11 @@ export function parseTrustPolicy(raw: string): ParsedTrustPolicy {
       ? singleString(statement.Principal.Federated)
       : undefined;
     const principalKeys = isObject(statement.Principal) ? Object.keys(statement.Principal) : [];
-    const action = singleString(statement.Action);
+    const actions = asList(statement.Action);
+    // IAM action names are case-insensitive; a list may add sts:TagSession.
+    const webIdentity = actions.some(
+      (a) => typeof a === 'string' && a.toLowerCase() === WEB_IDENTITY_ACTION.toLowerCase(),
+    );
     const issuer = federated === undefined ? undefined : issuerOfProviderArn(federated);
     const extraKeys = Object.keys(statement).filter(
       (k) => !['Sid', 'Effect', 'Principal', 'Action', 'Condition'].includes(k),
@@ -113,11 +117,16 @@ export function parseTrustPolicy(raw: string): ParsedTrustPolicy {
       federated === undefined ||
       issuer === undefined ||
       principalKeys.length !== 1 ||
-      action !== WEB_IDENTITY_ACTION ||
+      !webIdentity ||
       extraKeys.length > 0
     ) {
       unrecognized.push(`${where}: not a web-identity statement for one OIDC provider`);
       return;
+    }
+    if (actions.length !== 1) {
+      unrecognized.push(
+        `${where}: actions besides ${WEB_IDENTITY_ACTION} (${actions.filter((a) => a !== WEB_IDENTITY_ACTION).join(', ')})`,
+      );
     }
     if (statement.Effect === 'Deny') {
       if (statement.Condition === undefined) denies++;
@@ -128,33 +137,10 @@ export function parseTrustPolicy(raw: string): ParsedTrustPolicy {
       unrecognized.push(`${where}: Effect ${JSON.stringify(statement.Effect)}`);
       return;
     }
-    const condition = statement.Condition;
-    const ops = isObject(condition) ? Object.keys(condition) : [];
-    if (
-      !isObject(condition) ||
-      ops.length !== 1 ||
-      (ops[0] !== 'StringLike' && ops[0] !== 'StringEquals')
-    ) {
-      unrecognized.push(`${where}: condition is not one StringLike or StringEquals block`);
-      return;
-    }
-    const op = ops[0];
-    const block = condition[op];
-    if (!isObject(block)) {
-      unrecognized.push(`${where}: condition block is not an object`);
-      return;
-    }
-    const subKey = `${issuer}:sub`;
-    const audKey = `${issuer}:aud`;
-    const otherKeys = Object.keys(block).filter((k) => k !== subKey && k !== audKey);
-    if (otherKeys.length > 0) unrecognized.push(`${where}: condition keys ${otherKeys.join(', ')}`);
-    if (block[audKey] !== undefined && singleString(block[audKey]) !== STS_AUDIENCE) {
-      unrecognized.push(`${where}: audience other than ${STS_AUDIENCE}`);
-    }
-    if (block[audKey] === undefined) unrecognized.push(`${where}: no audience condition`);
-    const subjects = block[subKey] === undefined ? [] : asList(block[subKey]);
-    if (subjects.length === 0) unrecognized.push(`${where}: no subjects`);
-    operators.add(op);
+    const found = readConditions(statement.Condition, issuer, where, unrecognized);
+    if (found === undefined) return;
+    const subjects = found.subjects;
+    found.operators.forEach((op) => operators.add(op));
     allows++;
     const list = grants.get(federated) ?? [];
     const set = seen.get(federated) ?? new Set<string>();
@@ -176,6 +162,79 @@ export function parseTrustPolicy(raw: string): ParsedTrustPolicy {
   if (denies > 0 && allows > 0) unrecognized.push('both grants and a trusts-nobody statement');
   if (denies > 1) unrecognized.push('more than one trusts-nobody statement');
   return { grants, operators, emptyMarker: denies === 1 && allows === 0, unrecognized };
+}
+
+/**
+ * Operators under which a `sub` condition lists subjects that may assume the
+ * role. The canonical form puts `sub` and `aud` under one StringLike or
+ * StringEquals block; the AWS documentation's form splits them (StringEquals
+ * on `aud`, StringLike on `sub`), and hand edits use ForAnyValue:, which on
+ * the single-valued `sub` key grants the same subjects. All of them are read,
+ * so the subjects stay where they are; any form but the canonical one is
+ * reported, so the statement is rewritten in place.
+ * Source: https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_policies_elements_condition_operators.html
+ * and https://docs.aws.amazon.com/eks/latest/userguide/associate-service-account-role.html
+ */
+const SUBJECT_OPERATORS = new Set([
+  'StringEquals',
+  'StringLike',
+  'ForAnyValue:StringEquals',
+  'ForAnyValue:StringLike',
+]);
+
+/**
+ * The subjects and `sub` operators of one Allow statement's Condition, adding
+ * to `unrecognized` whatever is not the canonical single block; undefined (and
+ * reported) when the condition is not an object of operator blocks at all.
+ * Condition key names compare ignoring case, as IAM's do.
+ */
+function readConditions(
+  condition: Json | undefined,
+  issuer: string,
+  where: string,
+  unrecognized: string[],
+): { subjects: unknown[]; operators: string[] } | undefined {
+  if (!isObject(condition) || Object.keys(condition).length === 0) {
+    unrecognized.push(`${where}: condition is not one StringLike or StringEquals block`);
+    return undefined;
+  }
+  const subKey = `${issuer}:sub`.toLowerCase();
+  const audKey = `${issuer}:aud`.toLowerCase();
+  const ops = Object.keys(condition);
+  if (ops.length !== 1 || (ops[0] !== 'StringLike' && ops[0] !== 'StringEquals')) {
+    unrecognized.push(
+      `${where}: condition is not one StringLike or StringEquals block (${ops.join(', ')})`,
+    );
+  }
+  const subjects: unknown[] = [];
+  const operators: string[] = [];
+  let audiences = 0;
+  for (const op of ops) {
+    const block = condition[op];
+    if (!isObject(block)) {
+      unrecognized.push(`${where}: condition block ${op} is not an object`);
+      continue;
+    }
+    for (const [key, value] of Object.entries(block)) {
+      const lower = key.toLowerCase();
+      if (lower === subKey && SUBJECT_OPERATORS.has(op)) {
+        operators.push(op);
+        subjects.push(...asList(value));
+        if (key !== `${issuer}:sub`) unrecognized.push(`${where}: condition key ${key}`);
+      } else if (lower === audKey && SUBJECT_OPERATORS.has(op)) {
+        audiences++;
+        if (singleString(value) !== STS_AUDIENCE) {
+          unrecognized.push(`${where}: audience other than ${STS_AUDIENCE}`);
+        }
+        if (key !== `${issuer}:aud`) unrecognized.push(`${where}: condition key ${key}`);
+      } else {
+        unrecognized.push(`${where}: condition keys ${key}`);
+      }
+    }
+  }
+  if (audiences === 0) unrecognized.push(`${where}: no audience condition`);
+  if (subjects.length === 0) unrecognized.push(`${where}: no subjects`);
+  return { subjects, operators };
 }
 
 /** One statement to render: a provider and the subjects it lets in. */

@@ -8,16 +8,21 @@ export interface GateSettings {
   readonly buckets: readonly AccessCheckTarget[];
   /** The seeds serving each cluster, for the hint event. */
   readonly clusterSeeds: Readonly<Record<string, readonly string[]>>;
+  /** The Secrets Manager secret holding each cluster's webhook token (ARN or name). */
+  readonly clusterTokenSecrets: Readonly<Record<string, string>>;
   readonly accessCheckImage: string;
   readonly accessCheckAttempts: number;
   readonly accessCheckDelaySeconds: number;
+  /** Answer without holding any Job; log and hint only (docs/migration.md). */
+  readonly observeOnly: boolean;
 }
 
 /**
  * Reads the settings; a malformed value is a deployment error and fails the
  * cold start loudly rather than gating Jobs with a half-read configuration.
  * Formats: ALLOWED_NAMESPACES "a b", BUCKETS "bucket=prefix/ ...",
- * CLUSTER_SEEDS "cluster=seedA,seedB;cluster2=seedC".
+ * CLUSTER_SEEDS "cluster=seedA,seedB;cluster2=seedC",
+ * CLUSTER_TOKEN_SECRETS "cluster=secretArn;cluster2=secretArn".
  */
 export function readGateSettings(env: Readonly<Record<string, string | undefined>>): GateSettings {
   const get = (name: string): string => requiredEnv(name, env);
@@ -37,6 +42,22 @@ export function readGateSettings(env: Readonly<Record<string, string | undefined
     }
     clusterSeeds[cluster] = words(seeds);
   }
+  const clusterTokenSecrets: Record<string, string> = {};
+  for (const entry of get('CLUSTER_TOKEN_SECRETS')
+    .split(';')
+    .filter((e) => e !== '')) {
+    const at = entry.indexOf('=');
+    if (at <= 0 || at === entry.length - 1) {
+      throw new Error(`CLUSTER_TOKEN_SECRETS: "${entry}" is not cluster=secretArn`);
+    }
+    clusterTokenSecrets[entry.slice(0, at)] = entry.slice(at + 1);
+  }
+  const unguarded = Object.keys(clusterSeeds).filter((c) => !(c in clusterTokenSecrets));
+  if (unguarded.length > 0) {
+    throw new Error(
+      `CLUSTER_TOKEN_SECRETS names no token secret for ${unguarded.join(', ')}; the stack sets both: redeploy it`,
+    );
+  }
   const positive = (name: string, max: number): number => {
     const text = get(name);
     const n = Number(text);
@@ -49,8 +70,18 @@ export function readGateSettings(env: Readonly<Record<string, string | undefined
     allowedNamespaces: words(get('ALLOWED_NAMESPACES')),
     buckets,
     clusterSeeds,
+    clusterTokenSecrets,
     accessCheckImage: get('ACCESS_CHECK_IMAGE'),
     accessCheckAttempts: positive('ACCESS_CHECK_ATTEMPTS', 100),
     accessCheckDelaySeconds: positive('ACCESS_CHECK_DELAY_SECONDS', 300),
+    observeOnly: flag('GATE_OBSERVE_ONLY', env),
   };
+}
+
+/** `true` or `false`; unset is `false`, so a stack deployed before the setting existed keeps gating. */
+function flag(name: string, env: Readonly<Record<string, string | undefined>>): boolean {
+  const text = env[name];
+  if (text === undefined || text === 'false') return false;
+  if (text === 'true') return true;
+  throw new Error(`${name}: "${text}" is not true or false`);
 }

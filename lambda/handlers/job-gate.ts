@@ -1,17 +1,22 @@
 import { EKSClient } from '@aws-sdk/client-eks';
 import { EventBridgeClient } from '@aws-sdk/client-eventbridge';
+import { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { Logger } from '@aws-lambda-powertools/logger';
 import { MetricUnit, Metrics } from '@aws-lambda-powertools/metrics';
 import type { APIGatewayProxyStructuredResultV2, LambdaFunctionURLEvent } from 'aws-lambda';
 import { EventBridgePublisher } from '../adapters/eventbridge/event-bridge-publisher';
 import { EksClusterConnector } from '../adapters/kubernetes/eks-cluster-connector';
 import { eksKubernetesClient } from '../adapters/kubernetes/eks-kubernetes-client';
+import { SecretsManagerGateTokens } from '../adapters/secrets-manager/secrets-manager-gate-tokens';
 import { DetailType, EVENT_SOURCE } from '../events/reconcile-event';
 import { admissionResponse, admissionReview } from '../gate/admission-review';
+import { authenticatedCluster } from '../gate/gate-auth';
+import type { TokenDigests } from '../gate/gate-auth';
 import { gateJob, screenJob } from '../gate/gate-job';
 import type { GateDecision, GatedJob, ServiceAccountLookup } from '../gate/gate-job';
 import { readGateSettings } from '../gate/gate-settings';
 import type { GateSettings } from '../gate/gate-settings';
+import { GateTokenCache } from '../gate/gate-token-cache';
 import type { EventPublisherPort } from '../ports/event-publisher-port';
 import type { ServiceAccountReader } from '../ports/kubernetes-port';
 import { requiredEnv } from '../required-env';
@@ -21,12 +26,22 @@ export type GateReply = APIGatewayProxyStructuredResultV2;
 
 /** Kubernetes sends small reviews; anything this large is not one. */
 const MAX_BODY_BYTES = 1024 * 1024;
+/** A rotated token is accepted within this; see docs/security.md for the rotation steps. */
+const TOKEN_TTL_MS = 60_000;
+/**
+ * The answer to every request that does not carry its cluster's token: no
+ * body, no headers that say what is here, nothing published, nothing logged
+ * but a metric. 404 rather than 403 so a prober learns nothing about the path.
+ */
+export const REFUSED: GateReply = Object.freeze({ statusCode: 404 });
 /** The hint is a courtesy: the API server is waiting, and the resync catches up anyway. */
 const HINT_TIMEOUT_MS = 400;
 
 export interface JobGateDeps {
   readonly settings: GateSettings;
   readonly publisher: EventPublisherPort;
+  /** The accepted tokens of each cluster (see {@link GateTokenCache}). */
+  readonly tokens: { current(): Promise<TokenDigests> };
   /** The Kubernetes API of a cluster the stack serves, as the gate's own (read-only) identity. */
   readonly serviceAccounts: (cluster: string) => ServiceAccountReader;
   /**
@@ -40,13 +55,20 @@ export interface JobGateDeps {
 
 /**
  * Builds the Function URL handler that serves the mutating admission webhook.
- * It never denies: a Job it does not gate passes unchanged, and the only
- * errors are 400/405 for requests that are not AdmissionReviews. Its one side
+ * First it authenticates the caller: a path without its cluster's token gets
+ * {@link REFUSED} before the body is read. An authenticated review is never
+ * denied: a Job it does not gate passes unchanged, and the only errors are
+ * 400/405 for requests that are not AdmissionReviews. Its one side
  * effect, a `Job Gated` hint on the bus so the reconciler runs at once, is
  * skipped on dry-run and may fail without affecting the answer.
  */
 export function createJobGateHandler(deps: JobGateDeps) {
   return async (event: LambdaFunctionURLEvent): Promise<GateReply> => {
+    const cluster = authenticatedCluster(event.rawPath, await deps.tokens.current());
+    if (cluster === undefined) {
+      deps.metrics.addMetric('RequestsRefused', MetricUnit.Count, 1);
+      return REFUSED;
+    }
     if (event.requestContext.http.method !== 'POST') {
       return reply(405, { message: 'the job gate answers POSTed AdmissionReviews only' });
     }
@@ -73,7 +95,6 @@ export function createJobGateHandler(deps: JobGateDeps) {
       });
     }
 
-    const cluster = clusterOf(event.rawPath);
     const screened = screenJob(review.data, deps.settings);
     const decision: GateDecision =
       screened.gated === false
@@ -96,10 +117,16 @@ export function createJobGateHandler(deps: JobGateDeps) {
       deps.metrics.addMetric('JobsPassed', MetricUnit.Count, 1);
       return reply(200, admissionResponse(review.data.request.uid, []));
     }
-    deps.logger.info('gated', { uid: review.data.request.uid, cluster, ...decision.job });
-    deps.metrics.addMetric('JobsGated', MetricUnit.Count, 1);
+    const observing = deps.settings.observeOnly;
+    deps.logger.info(observing ? 'would gate (observe-only: passed unchanged)' : 'gated', {
+      uid: review.data.request.uid,
+      cluster,
+      ...decision.job,
+    });
+    deps.metrics.addMetric(observing ? 'JobsObserved' : 'JobsGated', MetricUnit.Count, 1);
+    // The hint still goes out: the reconciler grants the ServiceAccount as soon as it can.
     if (review.data.request.dryRun !== true) await hint(deps, cluster, decision.job);
-    return reply(200, admissionResponse(review.data.request.uid, decision.patch));
+    return reply(200, admissionResponse(review.data.request.uid, observing ? [] : decision.patch));
   };
 }
 
@@ -110,14 +137,11 @@ export function createJobGateHandler(deps: JobGateDeps) {
  */
 async function readServiceAccount(
   deps: JobGateDeps,
-  cluster: string | undefined,
+  cluster: string,
   job: GatedJob,
 ): Promise<ServiceAccountLookup> {
-  if (cluster === undefined || deps.settings.clusterSeeds[cluster] === undefined) {
-    return {
-      kind: 'unreadable',
-      reason: `cluster ${cluster ?? '(none in the webhook URL path)'} is not one this stack serves`,
-    };
+  if (deps.settings.clusterSeeds[cluster] === undefined) {
+    return { kind: 'unreadable', reason: `cluster ${cluster} is not one this stack serves` };
   }
   let timer: NodeJS.Timeout | undefined;
   try {
@@ -140,17 +164,11 @@ async function readServiceAccount(
   }
 }
 
-/** The webhook URL ends in `/clusters/<name>`, so one gate serves every cluster. */
-export function clusterOf(path: string): string | undefined {
-  const match = /^\/clusters\/([A-Za-z0-9][A-Za-z0-9_-]*)\/?$/.exec(path);
-  return match?.[1];
-}
-
-async function hint(deps: JobGateDeps, cluster: string | undefined, job: GatedJob): Promise<void> {
-  const seeds = cluster === undefined ? undefined : deps.settings.clusterSeeds[cluster];
-  if (cluster === undefined || seeds === undefined || job.name === '') {
+async function hint(deps: JobGateDeps, cluster: string, job: GatedJob): Promise<void> {
+  const seeds = deps.settings.clusterSeeds[cluster];
+  if (seeds === undefined || job.name === '') {
     deps.logger.warn('no hint sent: the reconciler picks the Job up at its next resync', {
-      cluster: cluster ?? 'none in the webhook URL path',
+      cluster,
       job: job.name,
     });
     return;
@@ -204,7 +222,29 @@ let built: ReturnType<typeof createJobGateHandler> | undefined;
 const READ_BUDGET_MS = 2000;
 
 export const handler = async (event: LambdaFunctionURLEvent): Promise<GateReply> => {
-  built ??= buildHandler();
+  if (built === undefined) {
+    const settings = readGateSettings(process.env);
+    const budget = Number(process.env.SERVICE_ACCOUNT_READ_BUDGET_MS ?? READ_BUDGET_MS);
+    const tokens = new GateTokenCache({
+      store: new SecretsManagerGateTokens(new SecretsManagerClient({ maxAttempts: 2 })),
+      secrets: settings.clusterTokenSecrets,
+      ttlMs: TOKEN_TTL_MS,
+      now: () => Date.now(),
+      onProblem: (problem) => logger.error('gate tokens', { ...problem }),
+    });
+    built = createJobGateHandler({
+      settings,
+      tokens,
+      publisher: new EventBridgePublisher(new EventBridgeClient({ maxAttempts: 2 }), {
+        eventBusName: requiredEnv('EVENT_BUS_NAME'),
+        maxRetries: 1,
+      }),
+      serviceAccounts: serviceAccountReaders(budget),
+      readBudgetMs: budget,
+      logger,
+      metrics,
+    });
+  }
   try {
     return await built(event);
   } finally {
@@ -212,36 +252,28 @@ export const handler = async (event: LambdaFunctionURLEvent): Promise<GateReply>
   }
 };
 
-function buildHandler(): ReturnType<typeof createJobGateHandler> {
+/**
+ * One read-only Kubernetes client per cluster, kept for the container's life
+ * so its EKS token is cached like the reconciler's.
+ */
+function serviceAccountReaders(budgetMs: number): (cluster: string) => ServiceAccountReader {
   const region = requiredEnv('AWS_REGION');
   const eks = new EKSClient({ maxAttempts: 2 });
   const connector = new EksClusterConnector(eks);
   const clients = new Map<string, ServiceAccountReader>();
-  const budget = Number(process.env.SERVICE_ACCOUNT_READ_BUDGET_MS ?? READ_BUDGET_MS);
-  return createJobGateHandler({
-    settings: readGateSettings(process.env),
-    publisher: new EventBridgePublisher(new EventBridgeClient({ maxAttempts: 2 }), {
-      eventBusName: requiredEnv('EVENT_BUS_NAME'),
-      maxRetries: 1,
-    }),
-    // One client per cluster, kept for the container's life: its token is cached like the reconciler's.
-    serviceAccounts: (cluster) => {
-      let client = clients.get(cluster);
-      if (client === undefined) {
-        client = eksKubernetesClient({
-          clusterName: cluster,
-          region,
-          connector,
-          credentials: () => eks.config.credentials(),
-          // One quick retry at most: the API server is waiting on the gate.
-          http: { timeoutMs: budget, retry: { maxAttempts: 2, baseDelayMs: 50, maxDelayMs: 200 } },
-        });
-        clients.set(cluster, client);
-      }
-      return client;
-    },
-    readBudgetMs: budget,
-    logger,
-    metrics,
-  });
+  return (cluster) => {
+    let client = clients.get(cluster);
+    if (client === undefined) {
+      client = eksKubernetesClient({
+        clusterName: cluster,
+        region,
+        connector,
+        credentials: () => eks.config.credentials(),
+        // One quick retry at most: the API server is waiting on the gate.
+        http: { timeoutMs: budgetMs, retry: { maxAttempts: 2, baseDelayMs: 50, maxDelayMs: 200 } },
+      });
+      clients.set(cluster, client);
+    }
+    return client;
+  };
 }

@@ -10,6 +10,7 @@ import { eksKubernetesClient } from '../adapters/kubernetes/eks-kubernetes-clien
 import { StsWebIdentity } from '../adapters/sts/sts-web-identity';
 import { reconcileEventSchema } from '../events/reconcile-event';
 import type { KubernetesPort } from '../ports/kubernetes-port';
+import { PassLedger } from '../reconciler/pass-coalescing';
 import { reconcileSeed } from '../reconciler/reconcile-seed';
 import type { ReconcileOptions, ReconcileResult } from '../reconciler/reconcile-seed';
 import { gateReleaseOptions, readReconcilerEnv } from '../reconciler/reconciler-settings';
@@ -21,6 +22,10 @@ export interface ReconcileHandlerDeps {
   readonly reconcile: (seed: SeedEnv, options: ReconcileOptions) => Promise<ReconcileResult>;
   readonly logger: Logger;
   readonly metrics: Metrics;
+  /** @default Date.now */
+  readonly now?: () => number;
+  /** @default setTimeout */
+  readonly sleep?: (ms: number) => Promise<void>;
 }
 
 /**
@@ -29,20 +34,29 @@ export interface ReconcileHandlerDeps {
  * (one write per touched role). On a failure the failed message and every
  * later one are returned, as FIFO ordering requires. A malformed message is
  * logged and dropped: retrying it could never succeed and would block its group.
+ *
+ * Events coalesce across batches too ({@link PassLedger}): an event that the
+ * last completed pass of its seed already answered is dropped without a pass,
+ * so a flood of hints costs about one pass per second it lasts, not one per
+ * batch of ten.
  */
 export function createReconcileHandler(deps: ReconcileHandlerDeps) {
   const seeds = new Map(deps.env.RECONCILER_SEEDS.map((s) => [s.name, s]));
   const names = [...seeds.keys()].sort();
   const gate = gateReleaseOptions(deps.env);
+  const ledger = new PassLedger();
+  const now = deps.now ?? Date.now;
+  const sleep = deps.sleep ?? ((ms: number) => new Promise<void>((r) => setTimeout(r, ms)));
   return async (event: SQSEvent): Promise<SQSBatchResponse> => {
     const done = new Set<string>();
     const failures: SQSBatchItemFailure[] = [];
-    for (const record of event.Records) {
+    const read = event.Records.map((record) => ({ record, ...eventOf(record.body) }));
+    let coalesced = 0;
+    for (const { record, seed: seedName, time } of read) {
       if (failures.length > 0) {
         failures.push({ itemIdentifier: record.messageId });
         continue;
       }
-      const seedName = seedOf(record.body);
       const seed = seedName === undefined ? undefined : seeds.get(seedName);
       if (seed === undefined) {
         deps.logger.error('dropping a message that names no configured seed', {
@@ -54,6 +68,17 @@ export function createReconcileHandler(deps: ReconcileHandlerDeps) {
         continue;
       }
       if (done.has(seed.name)) continue;
+      if (ledger.answered(seed.name, time)) {
+        coalesced++;
+        continue;
+      }
+      // Wait until this pass answers every event of the seed in the batch (≤ 2 s).
+      const wait = ledger.waitBefore(
+        now(),
+        read.filter((r) => r.seed === seed.name).map((r) => r.time),
+      );
+      if (wait > 0) await sleep(wait);
+      const start = now();
       try {
         const result = await deps.reconcile(seed, {
           emptyRoleGracePeriodSeconds: deps.env.EMPTY_ROLE_GRACE_SECONDS,
@@ -62,6 +87,7 @@ export function createReconcileHandler(deps: ReconcileHandlerDeps) {
           gate,
         });
         done.add(seed.name);
+        ledger.completed(seed.name, start);
         report(deps, seed.name, result);
       } catch (error) {
         deps.logger.error('reconcile failed; the message returns to the queue', {
@@ -71,16 +97,24 @@ export function createReconcileHandler(deps: ReconcileHandlerDeps) {
         failures.push({ itemIdentifier: record.messageId });
       }
     }
+    if (coalesced > 0) {
+      deps.metrics.singleMetric().addMetric('EventsCoalesced', MetricUnit.Count, coalesced);
+    }
     return { batchItemFailures: failures };
   };
 }
 
-function seedOf(body: string): string | undefined {
+/** The seed an SQS body names and the event's time (epoch ms), each undefined if unreadable. */
+function eventOf(body: string): { seed?: string; time?: number } {
   try {
-    const parsed = reconcileEventSchema.safeParse(JSON.parse(body));
-    return parsed.success ? parsed.data.detail.seed : undefined;
+    const json: unknown = JSON.parse(body);
+    const parsed = reconcileEventSchema.safeParse(json);
+    if (!parsed.success) return {};
+    const stamp = (json as { time?: unknown }).time;
+    const time = typeof stamp === 'string' ? Date.parse(stamp) : Number.NaN;
+    return { seed: parsed.data.detail.seed, ...(Number.isNaN(time) ? {} : { time }) };
   } catch {
-    return undefined;
+    return {};
   }
 }
 

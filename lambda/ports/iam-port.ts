@@ -48,6 +48,9 @@ export interface IamPort {
 
   getSeedRole(name: string): Promise<SeedRoleRecord>;
 
+  /** Any role, read as {@link getSeedRole} reads a seed; undefined when there is no such role. */
+  findRole(name: string): Promise<SeedRoleRecord | undefined>;
+
   /** Every role under the path, in one paginated ListRoles. */
   listRolesUnderPath(path: string): Promise<DerivedRoleRecord[]>;
 

@@ -135,11 +135,42 @@ export interface KubernetesPort {
  */
 export type ServiceAccountReader = Pick<KubernetesPort, 'getServiceAccount'>;
 
+/** One webhook of a MutatingWebhookConfiguration, as far as the migrate command needs it. */
+export interface MutatingWebhookRecord {
+  readonly name: string;
+  /** `Fail` or `Ignore`; admissionregistration.k8s.io/v1 defaults an unset one to `Fail`. */
+  readonly failurePolicy: string;
+  /** `clientConfig.service`, when the webhook is served in the cluster. */
+  readonly serviceNamespace?: string;
+  readonly serviceName?: string;
+}
+
+/** A MutatingWebhookConfiguration (cluster-scoped). */
+export interface MutatingWebhookConfigurationRecord {
+  readonly name: string;
+  readonly webhooks: readonly MutatingWebhookRecord[];
+}
+
+/**
+ * The cluster's admission webhooks, read by `npm run migrate` with the
+ * caller's own credentials (a cluster-scoped list the reconciler's namespaced
+ * Roles never grant; see docs/migration.md for the RBAC rule it needs).
+ */
+export interface WebhookRegistrationsPort {
+  /**
+   * Every MutatingWebhookConfiguration, read page by page
+   * (`GET /apis/admissionregistration.k8s.io/v1/mutatingwebhookconfigurations`,
+   * https://kubernetes.io/docs/reference/kubernetes-api/extend-resources/mutating-webhook-configuration-v1/).
+   */
+  listMutatingWebhookConfigurations(): Promise<MutatingWebhookConfigurationRecord[]>;
+}
+
 /** Which API call failed, for messages and for callers that branch on it. */
 export interface KubernetesRequestTarget {
   readonly verb: string;
   readonly apiGroup: string;
   readonly resource: string;
+  /** `''` for a cluster-scoped resource. */
   readonly namespace: string;
   readonly name?: string;
 }
@@ -147,7 +178,9 @@ export interface KubernetesRequestTarget {
 function describeTarget(target: KubernetesRequestTarget): string {
   const group = target.apiGroup === '' ? '' : `.${target.apiGroup}`;
   const object = target.name === undefined ? '' : ` ${target.name}`;
-  return `${target.verb} ${target.resource}${group}${object} in namespace ${target.namespace}`;
+  const scope =
+    target.namespace === '' ? 'at the cluster scope' : `in namespace ${target.namespace}`;
+  return `${target.verb} ${target.resource}${group}${object} ${scope}`;
 }
 
 /** Any refusal or failure of the Kubernetes API. `status` is undefined when no HTTP answer came. */

@@ -1,4 +1,5 @@
 import * as z from 'zod/mini';
+import { maxRoleCreationLimitForName } from '../domain/iam-names';
 import {
   ALLOWED_NAMESPACES_TAG,
   DERIVED_ROLE_PATH_TAG,
@@ -14,10 +15,24 @@ import type { ReleaseOptions } from './release-gated-jobs';
  * which the reconciler reads anyway when it clones the seed.
  */
 
+/**
+ * Condition keys are `<issuer>:sub`; tokens carry the issuer without
+ * `https://` and without a trailing "/", so `…/id/<ID>/:sub` would match no
+ * token. The stack writes it normalized already; an edited environment must
+ * not undo that.
+ */
+const issuerSchema = z.pipe(
+  z.string().check(z.minLength(1)),
+  z.transform((issuer) => issuer.replace(/^https:\/\//, '').replace(/\/+$/, '')),
+);
+
 const clusterSchema = z.strictObject({
   name: z.string().check(z.minLength(1)),
-  providerArn: z.string().check(z.startsWith('arn:')),
-  issuer: z.string().check(z.minLength(1)),
+  providerArn: z.pipe(
+    z.string().check(z.startsWith('arn:')),
+    z.transform((arn) => arn.replace(/\/+$/, '')),
+  ),
+  issuer: issuerSchema,
 });
 
 const seedEnvSchema = z.strictObject({
@@ -95,7 +110,9 @@ const NAMESPACE = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/;
 /**
  * Reads the settings tags of a seed. A missing or garbled tag never widens
  * access: no namespaces means nobody is granted, a bad limit falls back to the
- * default, a missing path stops the reconciler (it could not find its roles).
+ * default, a limit whose last derived name would exceed 64 characters is
+ * capped where it fits, a missing path stops the reconciler (it could not
+ * find its roles).
  */
 export function seedTagSettings(seed: SeedRoleRecord): SeedTagSettings {
   const tags = new Map(seed.tags.map((t) => [t.key, t.value]));
@@ -115,6 +132,15 @@ export function seedTagSettings(seed: SeedRoleRecord): SeedTagSettings {
       `${ROLE_CREATION_LIMIT_TAG}=${JSON.stringify(limitText)} is not a positive whole number; using ${DEFAULT_LIMIT}`,
     );
     roleCreationLimit = DEFAULT_LIMIT;
+  }
+  // IAM refuses a role name over 64 characters (moto does not): past this, the
+  // ServiceAccounts are refused with DerivedRoleLimitReached instead.
+  const fits = maxRoleCreationLimitForName(seed.name);
+  if (roleCreationLimit > fits) {
+    warnings.push(
+      `${ROLE_CREATION_LIMIT_TAG}=${roleCreationLimit} would name roles up to ${seed.name}-${roleCreationLimit - 1}, longer than IAM's 64 characters; using ${fits} (lower the stack parameter, or shorten the seed name)`,
+    );
+    roleCreationLimit = fits;
   }
 
   const namespaces = (tags.get(ALLOWED_NAMESPACES_TAG) ?? '').split(/\s+/).filter((n) => n !== '');

@@ -9,6 +9,12 @@ import { pinnedImageSchema } from './common-schemas';
  */
 export const jobGateSchema = z.strictObject({
   enabled: z.boolean().default(true),
+  observeOnly: z
+    .boolean()
+    .default(false)
+    .describe(
+      'answer every Job without holding it (log and hint only): for the overlap with aws-credential-manager, whose own webhook still holds the Jobs (docs/migration.md)',
+    ),
   accessCheckImage: pinnedImageSchema(
     'give an image with the AWS CLI v2, pinned by tag or digest, e.g. amazon/aws-cli:2.27.50',
   ).default('amazon/aws-cli:2.27.50'),

@@ -1,6 +1,7 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { ConfigError } from './config-error';
+import { ConfigError, parseConfig } from './config-error';
+import type { ConfigSource } from './config-error';
 import { projectConfigSchema } from './project-config';
 import type { ProjectConfig } from './project-config';
 
@@ -15,30 +16,52 @@ export const CONFIG_FILE_ENV = 'KUBESTASH_IRSA_CONFIG_FILE';
  * `config` holds the object (or `configFile` names a JSON file holding it), and
  * every `config.<a>.<b>` key overrides one field, e.g. `-c config.bucket.name=x`.
  * Override values are parsed as JSON when they parse, else taken as strings.
+ * `contextName` names where the context came from in error headers.
+ *
+ * @throws ConfigError naming the file or context and every field that is wrong
  */
 export function loadConfig(
   context: Record<string, unknown>,
   baseDir = process.cwd(),
+  contextName = 'cdk.json',
 ): ProjectConfig {
   const file = context[CONFIG_FILE_CONTEXT_KEY];
-  let raw: unknown =
-    typeof file === 'string'
-      ? readJsonFile(path.resolve(baseDir, file))
-      : context[CONFIG_CONTEXT_KEY];
+  const filePath = typeof file === 'string' ? path.resolve(baseDir, file) : undefined;
+  let raw: unknown = filePath !== undefined ? readJsonFile(filePath) : context[CONFIG_CONTEXT_KEY];
   if (raw === undefined) {
     throw new ConfigError([
       `config: got nothing: put the configuration object under "context"."config" in cdk.json, or pass -c configFile=<path.json>`,
     ]);
   }
   raw = structuredClone(raw);
-  for (const [key, value] of Object.entries(context)) {
-    if (key.startsWith(`${CONFIG_CONTEXT_KEY}.`)) {
-      raw = setPath(raw, key.slice(CONFIG_CONTEXT_KEY.length + 1).split('.'), parseOverride(value));
-    }
+  const overrides = Object.keys(context).filter((k) => k.startsWith(`${CONFIG_CONTEXT_KEY}.`));
+  for (const key of overrides) {
+    raw = setPath(
+      raw,
+      key.slice(CONFIG_CONTEXT_KEY.length + 1).split('.'),
+      parseOverride(context[key]),
+    );
   }
-  const result = projectConfigSchema.safeParse(raw);
-  if (!result.success) throw ConfigError.fromZod(result.error, raw);
-  return result.data;
+  const source: ConfigSource = {
+    description: [
+      filePath !== undefined ? `config file ${filePath}` : `${contextName} context "config"`,
+      ...(overrides.length > 0 ? [`overridden by -c ${overrides.join(', -c ')}`] : []),
+    ].join(', '),
+    overrides,
+  };
+  const config = parseConfig(projectConfigSchema, raw, source);
+  SOURCES.set(config, source);
+  return config;
+}
+
+const SOURCES = new WeakMap<ProjectConfig, ConfigSource>();
+
+/**
+ * Where a configuration returned by {@link loadConfig} came from, so a later
+ * check (the cdk8s app's) can name the same file in its errors.
+ */
+export function configSourceOf(config: ProjectConfig): ConfigSource | undefined {
+  return SOURCES.get(config);
 }
 
 /**
@@ -54,7 +77,7 @@ export function loadConfigFromCdkJson(projectDir: string, env = process.env): Pr
       : {};
   const fromEnv = env[CONFIG_FILE_ENV];
   if (fromEnv !== undefined && fromEnv !== '') context[CONFIG_FILE_CONTEXT_KEY] = fromEnv;
-  return loadConfig(context, projectDir);
+  return loadConfig(context, projectDir, path.join(projectDir, 'cdk.json'));
 }
 
 function readJsonFile(file: string): unknown {

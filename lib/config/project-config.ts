@@ -4,9 +4,15 @@ import {
   MAX_ROLE_PATH_LENGTH,
   ROLE_NAME_PATTERN,
   ROLE_PATH_PATTERN,
+  derivedRoleIndexIgnoringCase,
+  maxRoleCreationLimitForName,
   maxSeedNameLength,
+  roleNameKey,
 } from '../../lambda/domain/iam-names';
+import { issuerOfProviderArn } from '../../lambda/domain/trust-policy';
+import { partitionOfArn, partitionOfRegion, regionOfEksIssuer } from './aws-partition';
 import { ADDON_CATALOG, addonFor, taskProblems } from '../../k8s/kubestash/addon-catalog';
+import { configField } from './config-error';
 import { databaseDumpSchema, dumpRoleName } from './database-dump-config';
 import {
   KMS_KEY_ARN,
@@ -48,7 +54,11 @@ const clusterSchema = z
         /^https:\/\/[^\s/:]+(\/[^\s?#]*)?$/,
         'use the issuer URL exactly as `aws eks describe-cluster --query cluster.identity.oidc.issuer` prints it (https://, no port, no query)',
       )
-      .optional(),
+      .transform(withoutTrailingSlashes)
+      .optional()
+      .describe(
+        'a trailing "/" is dropped: tokens carry the issuer without it, and condition keys written <issuer>/:sub would match no token',
+      ),
     auditLogs: z
       .boolean()
       .default(false)
@@ -61,7 +71,9 @@ const clusterSchema = z
         OIDC_PROVIDER_ARN,
         'use the ARN of an existing IAM OIDC provider, e.g. arn:aws:iam::111122223333:oidc-provider/oidc.eks.us-east-1.amazonaws.com/id/EXAMPLE',
       )
-      .optional(),
+      .transform(withoutTrailingSlashes)
+      .optional()
+      .describe('a trailing "/" is dropped, as for oidcIssuerUrl'),
   })
   .superRefine((cluster, ctx) => {
     const given = [cluster.oidcIssuerUrl, cluster.oidcProviderArn].filter((v) => v !== undefined);
@@ -187,7 +199,7 @@ export const projectConfigSchema = z
         /^\d{12}$/,
         'an AWS account ID is 12 digits, as `aws sts get-caller-identity` prints it',
       ),
-    region: z.string().regex(/^[a-z]{2}(-[a-z]+)+-\d$/, 'use a region code such as us-east-1'),
+    region: z.string().regex(/^[a-z]{2,4}(-[a-z]+)+-\d+$/, 'use a region code such as us-east-1'),
     clusters: z.array(clusterSchema).min(1, 'configure at least one EKS cluster'),
     bucket: bucketSchema,
     seeds: z.array(seedSchema).min(1, 'configure at least one seed role'),
@@ -217,8 +229,9 @@ export const projectConfigSchema = z
     reportDuplicates(
       config.seeds.map((s) => s.name),
       ['seeds'],
-      'seed role names must be unique',
+      'seed role names must be unique ignoring case (IAM role names are unique in the account whatever their case and path); rename one',
       ctx,
+      roleNameKey,
     );
     // CloudFormation logical IDs and parameter names drop everything but letters and digits.
     reportDuplicates(
@@ -234,7 +247,7 @@ export const projectConfigSchema = z
         ctx.addIssue({
           code: 'custom',
           path: ['seeds', i, 'name'],
-          message: `derived roles are named ${seed.name}-0 … ${seed.name}-${seed.roleCreationLimit - 1} and IAM allows ${MAX_ROLE_NAME_LENGTH} characters; shorten the name to at most ${room} characters or lower roleCreationLimit`,
+          message: `derived roles are named ${seed.name}-0 … ${seed.name}-${seed.roleCreationLimit - 1} and IAM allows ${MAX_ROLE_NAME_LENGTH} characters; shorten the name to at most ${room} characters or lower roleCreationLimit to at most ${maxRoleCreationLimitForName(seed.name)}`,
         });
       }
       if (seed.accessPolicy === 'database-dump' && seed.secretArns.length === 0) {
@@ -294,6 +307,8 @@ export const projectConfigSchema = z
     );
     checkKubernetes(config, ctx);
     checkDatabaseDumps(config, ctx);
+    checkPartitions(config, ctx);
+    checkRoleNameClashes(config, ctx);
   });
 
 /** The configuration as written (defaults optional). */
@@ -438,13 +453,6 @@ function checkDatabaseDumps(config: ProjectConfig, ctx: z.RefinementCtx): void {
         message: `the role name "${roleName}" is longer than IAM's ${MAX_ROLE_NAME_LENGTH} characters; set roleName explicitly`,
       });
     }
-    if (config.seeds.some((s) => s.name === roleName)) {
-      ctx.addIssue({
-        code: 'custom',
-        path: [...path, 'roleName'],
-        message: `"${roleName}" is already a seed role; give the dump its own roleName`,
-      });
-    }
   });
   reportDuplicates(
     config.databaseDumps.map((d) => d.name),
@@ -470,21 +478,143 @@ function reportUnknown(
   });
 }
 
+/** Reports every value whose key (by default the value itself) an earlier value already had. */
 function reportDuplicates(
   values: readonly string[],
   path: (string | number)[],
   message: string,
   ctx: z.RefinementCtx,
+  keyOf: (value: string) => string = (v) => v,
 ): void {
-  const seen = new Set<string>();
+  const seen = new Map<string, string>();
   values.forEach((value, i) => {
-    if (seen.has(value)) {
+    const first = seen.get(keyOf(value));
+    if (first !== undefined) {
       ctx.addIssue({
         code: 'custom',
         path: [...path, i],
-        message: `${message}; "${value}" appears twice`,
+        message: `${message}; "${value}" appears twice${first === value ? '' : ` (as "${first}" and "${value}")`}`,
+      });
+    } else {
+      seen.set(keyOf(value), value);
+    }
+  });
+}
+
+function withoutTrailingSlashes(value: string): string {
+  return value.replace(/\/+$/, '');
+}
+
+/**
+ * Every ARN the stack writes into a policy must be in the region's partition:
+ * each partition has its own IAM and STS, which never match an ARN of another
+ * (https://docs.aws.amazon.com/whitepapers/latest/aws-fault-isolation-boundaries/partitions.html).
+ * An EKS issuer names its region, so it must be in the partition too.
+ */
+function checkPartitions(config: ProjectConfig, ctx: z.RefinementCtx): void {
+  const partition = partitionOfRegion(config.region);
+  const arns: { path: (string | number)[]; arn: string | undefined }[] = [
+    ...config.clusters.map((c, i) => ({
+      path: ['clusters', i, 'oidcProviderArn'],
+      arn: c.oidcProviderArn,
+    })),
+    { path: ['bucket', 'kmsKeyArn'], arn: config.bucket.kmsKeyArn },
+    { path: ['permissionsBoundaryArn'], arn: config.permissionsBoundaryArn },
+    ...config.seeds.flatMap((s, i) =>
+      s.secretArns.map((arn, j) => ({ path: ['seeds', i, 'secretArns', j], arn })),
+    ),
+    ...config.databaseDumps.flatMap((d, i) => [
+      { path: ['databaseDumps', i, 'secretArn'], arn: d.secretArn },
+      { path: ['databaseDumps', i, 'secretKmsKeyArn'], arn: d.secretKmsKeyArn },
+    ]),
+  ];
+  for (const { path, arn } of arns) {
+    const of = arn === undefined ? undefined : partitionOfArn(arn);
+    if (arn === undefined || of === undefined || of === partition) continue;
+    ctx.addIssue({
+      code: 'custom',
+      path,
+      message: `this ARN is in partition "${of}", but region ${config.region} is in partition "${partition}", whose IAM never matches it; use the resource's ARN in ${partition} (arn:${partition}:${arn.split(':').slice(2).join(':')}), or set region to the region that resource lives in`,
+    });
+  }
+  config.clusters.forEach((c, i) => {
+    const issuer = c.oidcIssuerUrl ?? (c.oidcProviderArn && issuerOfProviderArn(c.oidcProviderArn));
+    const issuerRegion = issuer ? regionOfEksIssuer(issuer) : undefined;
+    if (issuerRegion === undefined || partitionOfRegion(issuerRegion) === partition) return;
+    ctx.addIssue({
+      code: 'custom',
+      path: ['clusters', i, c.oidcIssuerUrl === undefined ? 'oidcProviderArn' : 'oidcIssuerUrl'],
+      message: `the issuer belongs to an EKS cluster in ${issuerRegion} (partition "${partitionOfRegion(issuerRegion)}"), but region ${config.region} is in partition "${partition}": IAM in one partition cannot trust a cluster of another; deploy the stack in the cluster's partition (set region), or remove the cluster`,
+    });
+  });
+}
+
+/**
+ * The names this config gives IAM roles other than derived ones: the seeds
+ * and the database-dump roles, with the field each comes from.
+ */
+function fixedRoleNames(config: ProjectConfig): { name: string; path: (string | number)[] }[] {
+  return [
+    ...config.seeds.map((s, i) => ({ name: s.name, path: ['seeds', i, 'name'] })),
+    ...config.databaseDumps.map((d, i) => ({
+      name: dumpRoleName(config.stackName, d),
+      path: ['databaseDumps', i, d.roleName === undefined ? 'name' : 'roleName'],
+    })),
+  ];
+}
+
+/**
+ * The largest role-creation limit a seed may have in this config (and the
+ * MaxValue of its CloudFormation parameter): every derived name
+ * `<seed>-0 … <seed>-<limit-1>` must fit 64 characters and must not be the
+ * name, in any case, of another role the config names; and 1000, IAM's
+ * default "Roles per account" quota.
+ * Source: https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_iam-quotas.html
+ */
+export function roleCreationLimitCeiling(config: ProjectConfig, seed: SeedConfig): number {
+  let ceiling = Math.min(ACCOUNT_ROLE_QUOTA, maxRoleCreationLimitForName(seed.name));
+  for (const other of fixedRoleNames(config)) {
+    const index = derivedRoleIndexIgnoringCase(seed.name, other.name);
+    if (index !== undefined) ceiling = Math.min(ceiling, index);
+  }
+  return ceiling;
+}
+
+/** IAM's default "Roles per account" quota (L-FE177D64). */
+const ACCOUNT_ROLE_QUOTA = 1000;
+
+/**
+ * Role names are unique in the account ignoring case and path
+ * (https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_identifiers.html):
+ * a seed or dump role named like another one, or like a derived role
+ * `<seed>-<i>` within the seed's limit, would make CloudFormation or the
+ * reconciler fail with EntityAlreadyExists.
+ */
+function checkRoleNameClashes(config: ProjectConfig, ctx: z.RefinementCtx): void {
+  const fixed = fixedRoleNames(config);
+  const seen = new Map<string, string>();
+  for (const { name, path } of fixed) {
+    const first = seen.get(roleNameKey(name));
+    // Two seeds with one name are reported with the seeds; a dump role clashing is reported here.
+    if (first !== undefined && path[0] === 'databaseDumps') {
+      ctx.addIssue({
+        code: 'custom',
+        path,
+        message: `the role name "${name}" is already taken by ${first} (IAM role names are unique in the account ignoring case); give this dump its own roleName`,
       });
     }
-    seen.add(value);
+    if (first === undefined) seen.set(roleNameKey(name), configField(path));
+  }
+  config.seeds.forEach((seed, i) => {
+    for (const other of fixed) {
+      if (other.path[0] === 'seeds' && other.path[1] === i) continue;
+      const index = derivedRoleIndexIgnoringCase(seed.name, other.name);
+      if (index === undefined || index >= seed.roleCreationLimit) continue;
+      ctx.addIssue({
+        code: 'custom',
+        path: other.path,
+        message: `"${other.name}" is also the name of derived role ${index} of seed ${seed.name} (${seed.name}-0 … ${seed.name}-${seed.roleCreationLimit - 1}), and IAM role names are unique in the account ignoring case and path; rename it, or lower seeds.${i}.roleCreationLimit to at most ${index}`,
+      });
+    }
   });
 }

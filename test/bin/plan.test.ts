@@ -69,6 +69,49 @@ describe('npm run plan', () => {
     expect(err).toMatch(/\$\.serviceAccounts\[0\]: Unrecognized key.*"extra"/);
   });
 
+  // Issue 11 point 5: a role listed twice was planned as two updates of one role,
+  // the second trusting nobody while its ServiceAccounts stayed assigned to it.
+  test('entries listed twice are refused with the JSON path of both', () => {
+    const state = JSON.parse(fs.readFileSync(path.join(EXAMPLES, 'near-full.json'), 'utf8'));
+    const role = state.roles[0];
+    const seed = state.seeds[0];
+    const sa = state.serviceAccounts[0];
+    const cases: [string, (s: typeof state) => void, string][] = [
+      [
+        'role',
+        (s) => s.roles.push({ ...role, trustPolicy: '{}' }),
+        `$.roles[${state.roles.length}]: the same role name (ignoring case, as IAM does) as $.roles[0]`,
+      ],
+      [
+        'role in another case',
+        (s) => s.roles.push({ ...role, name: role.name.toUpperCase() }),
+        `$.roles[${state.roles.length}]: the same role name (ignoring case, as IAM does) as $.roles[0]`,
+      ],
+      [
+        'seed',
+        (s) => s.seeds.push({ ...seed, roleCreationLimit: 1 }),
+        '$.seeds[1]: the same seed name (ignoring case, as IAM does) as $.seeds[0]',
+      ],
+      [
+        'cluster of a seed',
+        (s) => s.seeds[0].clusters.push({ ...seed.clusters[0], name: 'other' }),
+        `$.seeds[0].clusters[${seed.clusters.length}]: the same OIDC provider as $.seeds[0].clusters[0]`,
+      ],
+      [
+        'ServiceAccount',
+        (s) => s.serviceAccounts.push({ ...sa, roleArn: undefined }),
+        `$.serviceAccounts[${state.serviceAccounts.length}]: the same ServiceAccount (cluster, namespace and name) as $.serviceAccounts[0]`,
+      ],
+    ];
+    for (const [, modify, problem] of cases) {
+      const copy = structuredClone(state);
+      modify(copy);
+      const { code, err } = run(['dup.json'], { 'dup.json': JSON.stringify(copy) });
+      expect({ code, err }).toEqual({ code: 2, err: expect.stringContaining(problem) });
+      expect(err).toContain('list each once');
+    }
+  });
+
   test('unreadable files, bad JSON and bad usage are clear errors', () => {
     expect(run(['/nonexistent/state.json'])).toMatchObject({
       code: 2,

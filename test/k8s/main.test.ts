@@ -3,7 +3,9 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { PROJECT_DIR } from '../support/example-app';
+import { GATE_TOKEN_PLACEHOLDER } from '../../k8s/charts/job-gate-chart';
 import { parseObjects } from '../support/k8s-manifests';
+import { TEST_STACK_OUTPUTS } from '../support/k8s-variants';
 
 /**
  * The cdk8s app as `cdk8s synth` runs it (`npx tsx k8s/main.ts` with
@@ -98,7 +100,7 @@ describe('k8s/main.ts after cdk deploy --outputs-file', () => {
 
   test('writes the job gate chart from the stack outputs', () => {
     const file = path.join(work, 'outputs.json');
-    fs.writeFileSync(file, JSON.stringify({ KubestashIrsa: { JobGateUrl: gateUrl } }));
+    fs.writeFileSync(file, JSON.stringify({ KubestashIrsa: TEST_STACK_OUTPUTS }));
     const outdir = path.join(work, 'deployed-dist');
     const run = runMain(outdir, { KUBESTASH_IRSA_OUTPUTS_FILE: file });
     expect(run.status).toBe(0);
@@ -107,6 +109,8 @@ describe('k8s/main.ts after cdk deploy --outputs-file', () => {
     const [webhook] = parseObjects(fs.readFileSync(path.join(outdir, gate[0]), 'utf8'));
     expect(webhook.kind).toBe('MutatingWebhookConfiguration');
     expect(JSON.stringify(webhook)).toContain(gateUrl.replace(/\/$/, ''));
+    // The token is never synthesized: a placeholder the documented apply step fills.
+    expect(JSON.stringify(webhook)).toContain(`/clusters/prod-cluster/${GATE_TOKEN_PLACEHOLDER}`);
   });
 
   test('without JobGateUrl in the file: exits 1 naming the key, the file and the command', () => {

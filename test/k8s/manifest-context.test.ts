@@ -1,5 +1,6 @@
 import { ConfigError } from '../../lib/config';
 import { partitionOf, resolveManifestContext } from '../../k8s/manifest-context';
+import { moveConfigTo } from '../support/example-app';
 import { exampleConfig } from '../support/k8s-manifests';
 import type { MutableConfig } from '../support/k8s-manifests';
 
@@ -64,10 +65,10 @@ describe('resolveManifestContext', () => {
   });
 
   test('China and GovCloud regions get their partition and endpoint', () => {
-    const china = contextOf((c) => (c.region = 'cn-northwest-1'));
+    const china = contextOf((c) => moveConfigTo(c, 'cn-northwest-1', 'aws-cn'));
     expect(china.seedRoleArn).toBe('arn:aws-cn:iam::111122223333:role/KubestashRole');
     expect(china.s3Endpoint).toBe('https://s3.cn-northwest-1.amazonaws.com.cn');
-    const gov = contextOf((c) => (c.region = 'us-gov-west-1'));
+    const gov = contextOf((c) => moveConfigTo(c, 'us-gov-west-1', 'aws-us-gov'));
     expect(gov.seedRoleArn).toBe('arn:aws-us-gov:iam::111122223333:role/KubestashRole');
     expect(gov.s3Endpoint).toBe('https://s3.us-gov-west-1.amazonaws.com');
   });

@@ -23,6 +23,18 @@ describe('ClusterOidcProvider', () => {
     expect(p.issuer).toBe(ISSUER);
   });
 
+  test('drops a trailing "/" from the issuer URL, which no token carries (issue 11)', () => {
+    const stack = new Stack(newApp(), 'T');
+    const p = new ClusterOidcProvider(stack, 'P', {
+      clusterName: 'prod',
+      issuerUrl: `https://${ISSUER}/`,
+    });
+    Template.fromStack(stack).hasResourceProperties('AWS::IAM::OIDCProvider', {
+      Url: `https://${ISSUER}`,
+    });
+    expect(p.issuer).toBe(ISSUER);
+  });
+
   test('imports an existing provider by ARN, with a literal issuer', () => {
     const stack = new Stack(newApp(), 'T');
     const arn = `arn:aws:iam::111122223333:oidc-provider/${ISSUER}`;

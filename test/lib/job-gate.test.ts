@@ -32,10 +32,11 @@ describe('JobGate in the example stack', () => {
       ACCESS_CHECK_IMAGE: 'amazon/aws-cli:2.27.50',
       ACCESS_CHECK_ATTEMPTS: '12',
       ACCESS_CHECK_DELAY_SECONDS: '5',
+      GATE_OBSERVE_ONLY: 'false',
     });
   });
 
-  test('may only put events on the project bus, describe its clusters (plus its own logs)', () => {
+  test('may only put events on the project bus, describe its clusters and read its token secrets (plus its own logs)', () => {
     const role = gate.Properties.Role['Fn::GetAtt'][0] as string;
     const policies = template.findResources('AWS::IAM::Policy', {
       Properties: { Roles: [{ Ref: role }] },
@@ -50,6 +51,8 @@ describe('JobGate in the example stack', () => {
       'events:PutEvents',
       'logs:CreateLogStream',
       'logs:PutLogEvents',
+      'secretsmanager:DescribeSecret',
+      'secretsmanager:GetSecretValue',
     ]);
   });
 
@@ -61,6 +64,22 @@ describe('JobGate in the example stack', () => {
       KubernetesGroups: ['kubestash-irsa:job-gate'],
       Type: 'STANDARD',
     });
+  });
+
+  test('one generated token secret per cluster, named to the gate by cluster, its ARN an output', () => {
+    const secrets = template.findResources('AWS::SecretsManager::Secret');
+    const [[secretId, secret]] = Object.entries(secrets);
+    expect(Object.keys(secrets)).toHaveLength(1);
+    expect(secret.Properties.GenerateSecretString).toEqual({
+      ExcludePunctuation: true,
+      IncludeSpace: false,
+      PasswordLength: 48,
+    });
+    const env = gate.Properties.Environment.Variables as Record<string, unknown>;
+    expect(env.CLUSTER_TOKEN_SECRETS).toEqual({
+      'Fn::Join': ['', ['prod-cluster=', { Ref: secretId }]],
+    });
+    template.hasOutput('JobGateTokenSecretprodcluster', { Value: { Ref: secretId } });
   });
 
   test('the URL is an exported output the cdk8s app reads', () => {
@@ -82,6 +101,17 @@ describe('JobGate in the example stack', () => {
     );
     off.template.resourceCountIs('AWS::Lambda::Url', 0);
     expect(Object.keys(off.template.toJSON().Outputs)).not.toContain('JobGateUrl');
+  });
+});
+
+describe('JobGate observe-only', () => {
+  test('jobGate.observeOnly in the config reaches the function as GATE_OBSERVE_ONLY', () => {
+    const { template } = synthExampleStack((c) => {
+      c.jobGate = { ...c.jobGate, observeOnly: true };
+    });
+    template.hasResourceProperties('AWS::Lambda::Function', {
+      Environment: { Variables: Match.objectLike({ GATE_OBSERVE_ONLY: 'true' }) },
+    });
   });
 });
 

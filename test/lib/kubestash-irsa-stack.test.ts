@@ -74,9 +74,32 @@ describe('KubestashIrsaStack', () => {
       .flatMap((m) => Object.entries(m.data as Record<string, string>));
     expect(acks.length).toBeGreaterThan(0);
     for (const [id, reason] of acks) {
-      expect(id).toMatch(/^Annotation::AwsSolutions-(S1|IAM5\[Resource::.+\])$/);
+      expect(id).toMatch(/^Annotation::AwsSolutions-(S1|SMG4|IAM5\[Resource::.+\])$/);
       expect(reason.length).toBeGreaterThan(30);
     }
+  });
+
+  test('the role-creation limit parameter stops where the last derived name would pass 64 characters (issue 11)', () => {
+    // `<61 characters>-99` is IAM's 64-character maximum; the console must not accept 101.
+    const seed = 'R'.repeat(61);
+    const { template } = synthExampleStack((c) => {
+      c.seeds[0].name = seed;
+      c.seeds[0].roleCreationLimit = 50;
+    });
+    expect(template.toJSON().Parameters[`${seed}RoleCreationLimit`]).toMatchObject({
+      Default: 50,
+      MaxValue: 100,
+    });
+  });
+
+  test('an issuer URL with a trailing "/" gives condition keys without it (issue 11)', () => {
+    const { template } = synthExampleStack((c) => {
+      c.clusters[0].oidcIssuerUrl = 'https://oidc.eks.us-east-1.amazonaws.com/id/ABC/';
+    });
+    const text = JSON.stringify(template.toJSON());
+    expect(text).toContain('"oidc.eks.us-east-1.amazonaws.com/id/ABC:sub"');
+    expect(text).not.toContain('/:sub');
+    expect(text).not.toContain('/id/ABC/');
   });
 
   test('console users get labelled, grouped parameters with defaults from the config', () => {
@@ -147,6 +170,7 @@ describe('KubestashIrsaStack', () => {
         'DerivedRolePathKubestashRole',
         'DumpRoleArnappdb',
         'EventBusName',
+        'JobGateTokenSecretprodcluster',
         'JobGateUrl',
         'OidcProviderArnprodcluster',
         'PermissionsBoundaryArnKubestashRole',
@@ -181,6 +205,8 @@ describe('KubestashIrsaStack', () => {
         'AWS::SQS::Queue',
         'AWS::SQS::QueuePolicy',
         'AWS::SQS::QueuePolicy',
+        // The job gate's webhook token of the one cluster.
+        'AWS::SecretsManager::Secret',
         'AWS::IAM::ManagedPolicy',
         'AWS::IAM::ManagedPolicy',
         'AWS::IAM::OIDCProvider',

@@ -24,6 +24,18 @@ export function exampleConfigInput(): ProjectConfigInput {
 }
 
 /**
+ * Moves a config (in place) from us-east-1 to another region and its
+ * partition: the region, every ARN and every EKS issuer, since the config
+ * refuses ARNs and issuers of a partition other than the region's.
+ */
+export function moveConfigTo(config: object, region: string, partition: string): void {
+  const moved = JSON.stringify(config)
+    .replaceAll('arn:aws:', `arn:${partition}:`)
+    .replaceAll('us-east-1', region);
+  Object.assign(config, JSON.parse(moved));
+}
+
+/**
  * An App with the same feature flags as `cdk synth` (but no config context).
  * Lambda bundling is skipped unless asked for: construct tests assert on the
  * template, and `npm run bench:reconciler` measures the real bundle.

@@ -1,4 +1,13 @@
+import { GateTokenCache } from '../../lambda/gate/gate-token-cache';
 import type { GateSettings } from '../../lambda/gate/gate-settings';
+import type { GateTokenPort } from '../../lambda/ports/gate-token-port';
+
+/** The example cluster's webhook token (as Secrets Manager would generate it: 48 letters and digits). */
+export const GATE_TOKEN = 'Zq7mT4vXb9Kc2Lw8Hn5Rj3Ps6Df1Gy0Ua4Ek7Ox2Ni9Vt5Ml';
+export const GATE_TOKEN_SECRET =
+  'arn:aws:secretsmanager:us-east-1:111122223333:secret:gate-prod-AbCdEf';
+/** The path the API server calls for the example cluster. */
+export const GATE_PATH = `/clusters/prod-cluster/${GATE_TOKEN}`;
 
 /** Gate settings as the stack sets them for the example config. */
 export const SETTINGS: GateSettings = {
@@ -10,7 +19,48 @@ export const SETTINGS: GateSettings = {
     },
   ],
   clusterSeeds: { 'prod-cluster': ['KubestashRole'] },
+  clusterTokenSecrets: { 'prod-cluster': GATE_TOKEN_SECRET },
   accessCheckImage: 'amazon/aws-cli:2.27.50',
   accessCheckAttempts: 12,
   accessCheckDelaySeconds: 5,
+  observeOnly: false,
 };
+
+/**
+ * Secrets Manager's staging for the gate's secrets, in memory: `rotate`
+ * plays PutSecretValue (the new value becomes current, the old one previous).
+ * It does not model versions beyond those two, nor throttling.
+ */
+export class InMemoryGateTokens implements GateTokenPort {
+  readonly reads: string[] = [];
+  private readonly values = new Map<string, string[]>();
+
+  constructor(initial: Readonly<Record<string, string>> = { [GATE_TOKEN_SECRET]: GATE_TOKEN }) {
+    for (const [secret, value] of Object.entries(initial)) this.values.set(secret, [value]);
+  }
+
+  rotate(secret: string, value: string): void {
+    this.values.set(secret, [value, ...(this.values.get(secret) ?? []).slice(0, 1)]);
+  }
+
+  async tokensOf(secretId: string): Promise<readonly string[]> {
+    this.reads.push(secretId);
+    const values = this.values.get(secretId);
+    if (values === undefined) throw new Error(`ResourceNotFoundException: ${secretId}`);
+    return values;
+  }
+}
+
+/** The gate's token cache over {@link InMemoryGateTokens}, as the handler builds it. */
+export function fixtureTokens(
+  store: GateTokenPort = new InMemoryGateTokens(),
+  now: () => number = () => Date.now(),
+): GateTokenCache {
+  return new GateTokenCache({
+    store,
+    secrets: SETTINGS.clusterTokenSecrets,
+    ttlMs: 60_000,
+    now,
+    onProblem: () => {},
+  });
+}

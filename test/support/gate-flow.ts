@@ -11,9 +11,10 @@ import { KubernetesHttpClient } from '../../lambda/adapters/kubernetes/kubernete
 import { KUBERNETES_RBAC_RULES } from '../../lambda/adapters/kubernetes/kubernetes-rbac-rules';
 import { StsWebIdentity } from '../../lambda/adapters/sts/sts-web-identity';
 import { createJobGateHandler } from '../../lambda/handlers/job-gate';
+import { DetailType, EVENT_SOURCE } from '../../lambda/events/reconcile-event';
 import { createReconcileHandler } from '../../lambda/handlers/reconcile';
 import { reconcileSeed } from '../../lambda/reconciler/reconcile-seed';
-import { SETTINGS } from './gate-fixtures';
+import { GATE_PATH, SETTINGS, fixtureTokens } from './gate-fixtures';
 import { applyJsonPatch } from './json-patch';
 import { KubernetesTestServer } from './kubernetes-test-server';
 import { MotoPipeline, PIPELINE_BUS, asSqsRecord } from './moto-pipeline';
@@ -41,6 +42,8 @@ type Json = Record<string, unknown>;
 export class GateFlow {
   private readonly admittedAt = new Map<string, number>();
   private readonly releasedAt = new Map<string, number>();
+  /** Reconcile passes run so far (one per seed per batch at most, fewer when events coalesce). */
+  passes = 0;
 
   private constructor(
     private readonly moto: MotoServer,
@@ -49,6 +52,7 @@ export class GateFlow {
     private readonly pipeline: MotoPipeline,
     private readonly gate: ReturnType<typeof createJobGateHandler>,
     private readonly reconcile: ReturnType<typeof createReconcileHandler>,
+    private readonly publisher: EventBridgePublisher,
   ) {}
 
   static async start(): Promise<GateFlow> {
@@ -65,9 +69,11 @@ export class GateFlow {
     const pipeline = await MotoPipeline.create(moto.endpoint, ['KubestashRole']);
     const logger = new Logger({ logLevel: 'SILENT' });
     const metrics = new Metrics({ namespace: 'GateFlow', serviceName: 'gate-flow' });
+    const publisher = new EventBridgePublisher(pipeline.events, { eventBusName: PIPELINE_BUS });
     const gate = createJobGateHandler({
       settings: SETTINGS,
-      publisher: new EventBridgePublisher(pipeline.events, { eventBusName: PIPELINE_BUS }),
+      tokens: fixtureTokens(),
+      publisher,
       // One API server plays the cluster for both; the gate's own RBAC is tested with the adapter.
       serviceAccounts: () => kube,
       readBudgetMs: 2000,
@@ -98,16 +104,19 @@ export class GateFlow {
         GATE_PROOF_ATTEMPTS: 10,
         GATE_PROOF_DELAY_MS: 3000,
       },
-      reconcile: (seed, options) =>
-        reconcileSeed(
+      reconcile: (seed, options) => {
+        flow.passes++;
+        return reconcileSeed(
           { iam, kubernetes: () => kube, webIdentity, now: () => new Date() },
           seed,
           options,
-        ),
+        );
+      },
       logger,
       metrics,
     });
-    return new GateFlow(moto, server, kube, pipeline, gate, reconcile);
+    const flow: GateFlow = new GateFlow(moto, server, kube, pipeline, gate, reconcile, publisher);
+    return flow;
   }
 
   /** KubeStash starts a session: its ServiceAccount, then its Job through the admission webhook. */
@@ -127,7 +136,7 @@ export class GateFlow {
     const reply = await this.gate({
       version: '2.0',
       routeKey: '$default',
-      rawPath: `/clusters/${CLUSTER}`,
+      rawPath: GATE_PATH,
       rawQueryString: '',
       headers: {},
       isBase64Encoded: false,
@@ -156,6 +165,31 @@ export class GateFlow {
     return { gated: patch.length > 0, answerMs };
   }
 
+  /**
+   * `count` Job Gated hints for the seed straight onto the bus, ten per
+   * PutEvents call and `parallel` calls at a time, naming Jobs that do not
+   * exist: what a flood of admissions (or anyone allowed events:PutEvents on
+   * the bus) puts in front of a real Job.
+   */
+  async floodHints(count: number, parallel = 10): Promise<void> {
+    const entries = Array.from({ length: count }, (_, i) => ({
+      Source: EVENT_SOURCE,
+      DetailType: DetailType.jobGated,
+      Detail: JSON.stringify({
+        seed: 'KubestashRole',
+        cluster: CLUSTER,
+        namespace: 'demo',
+        job: `flood-${i}`,
+        serviceAccount: `flood-${i}`,
+      }),
+    }));
+    const calls: (typeof entries)[] = [];
+    for (let i = 0; i < entries.length; i += 10) calls.push(entries.slice(i, i + 10));
+    for (let i = 0; i < calls.length; i += parallel) {
+      await Promise.all(calls.slice(i, i + parallel).map((c) => this.publisher.publish(c)));
+    }
+  }
+
   /** The Lambda event source: FIFO batches of up to ten, until the queue is empty. */
   async drain(): Promise<number> {
     let batches = 0;
@@ -172,6 +206,13 @@ export class GateFlow {
   suspended(name: string): boolean {
     const job = this.server.job('demo', name) as { spec: { suspend: boolean } } | undefined;
     return job?.spec.suspend ?? true;
+  }
+
+  /** Milliseconds from admission to release of one Job, undefined while it is held. */
+  waitOf(name: string): number | undefined {
+    const released = this.releasedAt.get(name);
+    const admitted = this.admittedAt.get(name);
+    return released === undefined || admitted === undefined ? undefined : released - admitted;
   }
 
   /** Milliseconds from admission to release, for each released Job. */

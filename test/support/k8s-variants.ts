@@ -15,6 +15,8 @@ export interface ConfigVariant {
 /** What `cdk deploy --outputs-file` records for the job gate (a made-up Function URL). */
 export const TEST_STACK_OUTPUTS = {
   JobGateUrl: 'https://abcdefghijklmnopqrstuvwxyz012345.lambda-url.us-east-1.on.aws/',
+  JobGateTokenSecretprodcluster:
+    'arn:aws:secretsmanager:us-east-1:111122223333:secret:KubestashIrsaJobGateTokenprodcluster-AbCdEf',
   BucketName: 'kubestash-backups-111122223333',
 };
 

@@ -188,6 +188,23 @@ export interface JobSeed {
   readonly conditions?: readonly { readonly type: string; readonly status: string }[];
 }
 
+/** A MutatingWebhookConfiguration as admissionregistration.k8s.io/v1 stores it (cluster-scoped). */
+export interface MutatingWebhookConfigurationSeed {
+  readonly name: string;
+  readonly webhooks: readonly {
+    readonly name: string;
+    /** Omitted: the API server stores its default, `Fail`. */
+    readonly failurePolicy?: 'Fail' | 'Ignore';
+    readonly service?: {
+      readonly namespace: string;
+      readonly name: string;
+      readonly path?: string;
+    };
+    readonly rules?: readonly Record<string, unknown>[];
+    readonly objectSelector?: Record<string, unknown>;
+  }[];
+}
+
 export interface IssuedToken {
   readonly namespace: string;
   readonly name: string;
@@ -219,7 +236,8 @@ const MERGE_PATCH = 'application/merge-patch+json';
  * An in-memory Kubernetes API server over real HTTPS, for adapter and
  * end-to-end tests. It serves exactly the calls the reconciler makes:
  * ServiceAccounts (list with limit/continue, get, merge patch), Events
- * (create), Jobs (get, list by label, merge patch) and TokenRequests,
+ * (create), Jobs (get, list by label, merge patch) and TokenRequests, and
+ * the one cluster-scoped list `npm run migrate` makes (MutatingWebhookConfigurations),
  * answering errors the way kube-apiserver does (meta/v1 Status bodies; a
  * stale resourceVersion is 409, a different uid is 422 `field is immutable`).
  * Every request is recorded; faults can be queued.
@@ -238,6 +256,7 @@ export class KubernetesTestServer {
   private revision = 1000;
   private readonly serviceAccounts = new Map<string, Json>();
   private readonly jobs = new Map<string, Json>();
+  private readonly mutatingWebhooks = new Map<string, Json>();
   private readonly faults: { fault: Fault; when?: (request: RecordedRequest) => boolean }[] = [];
   private crash?: { readonly when?: (request: RecordedRequest) => boolean; remaining: number };
   private readonly timers = new Set<NodeJS.Timeout>();
@@ -298,6 +317,7 @@ export class KubernetesTestServer {
     this.crash = undefined;
     this.serviceAccounts.clear();
     this.jobs.clear();
+    this.mutatingWebhooks.clear();
     this.acceptToken = this.options.acceptToken;
     this.rbacRules = this.options.rbacRules;
   }
@@ -381,6 +401,36 @@ export class KubernetesTestServer {
     };
     this.jobs.set(key(seed.namespace, seed.name), object);
     return structuredClone(object);
+  }
+
+  /**
+   * Registers a MutatingWebhookConfiguration with the defaults the API server
+   * fills in (failurePolicy `Fail`, sideEffects `None`, admissionReviewVersions
+   * `v1`); it does not call the webhooks.
+   */
+  addMutatingWebhookConfiguration(seed: MutatingWebhookConfigurationSeed): Json {
+    const metadata = this.newMetadata('', seed.name);
+    delete metadata.namespace;
+    const object: Json = {
+      apiVersion: 'admissionregistration.k8s.io/v1',
+      kind: 'MutatingWebhookConfiguration',
+      metadata,
+      webhooks: seed.webhooks.map((w) => ({
+        name: w.name,
+        clientConfig: w.service === undefined ? {} : { service: { ...w.service } },
+        failurePolicy: w.failurePolicy ?? 'Fail',
+        sideEffects: 'None',
+        admissionReviewVersions: ['v1'],
+        rules: w.rules ?? [],
+        ...(w.objectSelector === undefined ? {} : { objectSelector: w.objectSelector }),
+      })),
+    };
+    this.mutatingWebhooks.set(seed.name, object);
+    return structuredClone(object);
+  }
+
+  deleteMutatingWebhookConfiguration(name: string): void {
+    this.mutatingWebhooks.delete(name);
   }
 
   job(namespace: string, name: string): Json | undefined {
@@ -508,8 +558,18 @@ export class KubernetesTestServer {
       };
     }
     const ns = access.namespace;
-    if (ns === undefined) return notFoundPath();
     const route = `${access.apiGroup}/${access.version} ${access.resource} ${access.verb}`;
+    if (ns === undefined) {
+      return route === 'admissionregistration.k8s.io/v1 mutatingwebhookconfigurations list'
+        ? this.list(
+            this.mutatingWebhooks,
+            'MutatingWebhookConfigurationList',
+            'admissionregistration.k8s.io/v1',
+            undefined,
+            request.query,
+          )
+        : notFoundPath();
+    }
     switch (route) {
       case '/v1 serviceaccounts list':
         return this.list(this.serviceAccounts, 'ServiceAccountList', 'v1', ns, request.query);
@@ -543,13 +603,18 @@ export class KubernetesTestServer {
     store: Map<string, Json>,
     kind: string,
     apiVersion: string,
-    namespace: string,
+    /** Undefined for a cluster-scoped resource. */
+    namespace: string | undefined,
     query: Readonly<Record<string, string>>,
   ): Reply {
     let after = '';
     if (query.continue !== undefined && query.continue !== '') {
       const decoded = decodeContinue(query.continue);
-      if (decoded === undefined || decoded.kind !== kind || decoded.namespace !== namespace) {
+      if (
+        decoded === undefined ||
+        decoded.kind !== kind ||
+        decoded.namespace !== (namespace ?? '')
+      ) {
         return { status: 400, body: statusBody(400, 'BadRequest', 'continue key is not valid') };
       }
       after = decoded.after;
@@ -572,7 +637,11 @@ export class KubernetesTestServer {
           resourceVersion: String(this.revision),
           ...(more && last !== undefined
             ? {
-                continue: encodeContinue({ kind, namespace, after: String(meta(last).name) }),
+                continue: encodeContinue({
+                  kind,
+                  namespace: namespace ?? '',
+                  after: String(meta(last).name),
+                }),
                 remainingItemCount: matching.length - page.length,
               }
             : {}),

@@ -6,7 +6,7 @@ import {
 } from '@aws-sdk/client-eventbridge';
 import {
   CreateQueueCommand,
-  DeleteMessageCommand,
+  DeleteMessageBatchCommand,
   GetQueueAttributesCommand,
   ReceiveMessageCommand,
   SQSClient,
@@ -85,9 +85,13 @@ export class MotoPipeline {
       }),
     );
     const messages = out.Messages ?? [];
-    for (const m of messages) {
+    // One call per batch, as the Lambda event source deletes what a batch consumed.
+    if (messages.length > 0) {
       await this.sqs.send(
-        new DeleteMessageCommand({ QueueUrl: this.queueUrl, ReceiptHandle: m.ReceiptHandle }),
+        new DeleteMessageBatchCommand({
+          QueueUrl: this.queueUrl,
+          Entries: messages.map((m, i) => ({ Id: String(i), ReceiptHandle: m.ReceiptHandle })),
+        }),
       );
     }
     return messages;

@@ -80,6 +80,15 @@ export class IamAdapter implements IamPort {
     };
   }
 
+  async findRole(name: string): Promise<SeedRoleRecord | undefined> {
+    try {
+      return await this.getSeedRole(name);
+    } catch (error) {
+      if (isIamError(error, 'NoSuchEntity')) return undefined;
+      throw error;
+    }
+  }
+
   async listRolesUnderPath(path: string): Promise<DerivedRoleRecord[]> {
     const roles: DerivedRoleRecord[] = [];
     for await (const page of paginateListRoles({ client: this.iam }, { PathPrefix: path })) {

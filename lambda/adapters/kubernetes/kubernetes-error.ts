@@ -42,7 +42,9 @@ export function toKubernetesError(
       const rule = `{ apiGroups: ["${target.apiGroup}"], resources: ["${target.resource}"], verbs: ["${target.verb}"] }`;
       return new KubernetesForbiddenError(
         target,
-        `${detail}. The reconciler's Role in namespace ${target.namespace} needs the rule ${rule} (see KUBERNETES_RBAC_RULES)`,
+        target.namespace === ''
+          ? `${detail}. The caller needs a ClusterRole with the rule ${rule}`
+          : `${detail}. The reconciler's Role in namespace ${target.namespace} needs the rule ${rule} (see KUBERNETES_RBAC_RULES)`,
       );
     }
     case 404:

@@ -12,7 +12,9 @@ import type {
   KubernetesEventSpec,
   KubernetesPort,
   KubernetesRequestTarget,
+  MutatingWebhookConfigurationRecord,
   ServiceAccountRecord,
+  WebhookRegistrationsPort,
   WritePreconditions,
 } from '../../ports/kubernetes-port';
 import type { BearerTokenSource } from './bearer-token-source';
@@ -21,6 +23,7 @@ import { toKubernetesError } from './kubernetes-error';
 import {
   toJobRecord,
   toListPage,
+  toMutatingWebhookConfigurationRecord,
   toServiceAccountRecord,
   toTokenRequestToken,
 } from './kubernetes-objects';
@@ -111,7 +114,7 @@ const seg = encodeURIComponent;
  * the cached token and is retried once with a fresh one. Other refusals become
  * the port's typed errors.
  */
-export class KubernetesHttpClient implements KubernetesPort {
+export class KubernetesHttpClient implements KubernetesPort, WebhookRegistrationsPort {
   private readonly policy: RetryPolicy;
   private readonly timeoutMs: number;
   private readonly pageSize: number;
@@ -303,6 +306,21 @@ export class KubernetesHttpClient implements KubernetesPort {
       },
     });
     return toTokenRequestToken(json);
+  }
+
+  /** Not used by the reconciler (its RBAC has no cluster-scoped rule): `npm run migrate` calls it. */
+  async listMutatingWebhookConfigurations(): Promise<MutatingWebhookConfigurationRecord[]> {
+    const items = await this.listAll(
+      {
+        verb: 'list',
+        apiGroup: 'admissionregistration.k8s.io',
+        resource: 'mutatingwebhookconfigurations',
+        namespace: '',
+      },
+      '/apis/admissionregistration.k8s.io/v1/mutatingwebhookconfigurations',
+      {},
+    );
+    return items.map(toMutatingWebhookConfigurationRecord);
   }
 
   /** Closes pooled connections; for tests and orderly shutdowns. */

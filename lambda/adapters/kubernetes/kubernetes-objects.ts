@@ -1,4 +1,8 @@
-import type { JobRecord, ServiceAccountRecord } from '../../ports/kubernetes-port';
+import type {
+  JobRecord,
+  MutatingWebhookConfigurationRecord,
+  ServiceAccountRecord,
+} from '../../ports/kubernetes-port';
 
 /**
  * Reads the API server's JSON into the port's records. Bodies are `unknown`
@@ -156,4 +160,33 @@ export function parseStatus(body: string): KubernetesStatus | undefined {
     ? causes.flatMap((c) => (isObject(c) && typeof c.field === 'string' ? [c.field] : []))
     : [];
   return { reason: stringAt(json, 'reason'), message: stringAt(json, 'message'), causeFields };
+}
+
+/**
+ * A MutatingWebhookConfiguration: its name and, per webhook, the name, the
+ * failurePolicy (`Fail` when unset, admissionregistration.k8s.io/v1's default)
+ * and the Service that serves it.
+ */
+export function toMutatingWebhookConfigurationRecord(
+  json: unknown,
+): MutatingWebhookConfigurationRecord {
+  const name = stringAt(objectAt(json, 'metadata'), 'name');
+  if (name === undefined) {
+    throw new Error('the API server returned a MutatingWebhookConfiguration without metadata.name');
+  }
+  const list = isObject(json) && Array.isArray(json.webhooks) ? json.webhooks : [];
+  return {
+    name,
+    webhooks: list.filter(isObject).map((w) => {
+      const service = objectAt(objectAt(w, 'clientConfig'), 'service');
+      const serviceNamespace = stringAt(service, 'namespace');
+      const serviceName = stringAt(service, 'name');
+      return {
+        name: stringAt(w, 'name') ?? '',
+        failurePolicy: stringAt(w, 'failurePolicy') ?? 'Fail',
+        ...(serviceNamespace === undefined ? {} : { serviceNamespace }),
+        ...(serviceName === undefined ? {} : { serviceName }),
+      };
+    }),
+  };
 }

@@ -6,7 +6,7 @@ import { plan } from '../../../lambda/domain/planner';
 import { policySize } from '../../../lambda/domain/policy-size';
 import { serviceAccountSubject } from '../../../lambda/domain/subject';
 import { decodePolicyDocument, parseTrustPolicy } from '../../../lambda/domain/trust-policy';
-import { ALLOWED, quota, seeds, serviceAccounts, state } from './planner-arbitraries';
+import { ALLOWED, quota, seedSpec, seeds, serviceAccounts, state } from './planner-arbitraries';
 
 const RUNS = Number(process.env.PLANNER_PROPERTY_RUNS ?? 1000);
 
@@ -285,6 +285,89 @@ describe('planner invariants (property-based)', () => {
     property(({ input, result }) => {
       expect(plan(input)).toEqual(result);
     });
+  });
+});
+
+describe('IAM layout (issue 11), property-based', () => {
+  test('several clusters take no more roles than packing each cluster separately', () => {
+    // Below the limit, so that each cluster alone is packed largest first too.
+    const arbitrary = seedSpec('KubestashRole').chain((spec) =>
+      fc.record({
+        seed: fc.constant({ ...spec, roleCreationLimit: 100 }),
+        sas: serviceAccounts([spec], 120),
+        q: quota,
+      }),
+    );
+    fc.assert(
+      fc.property(arbitrary, ({ seed, sas, q }) => {
+        const mine = sas.filter((sa) => sa.seedRole === seed.arn || sa.seedRole === seed.name);
+        const together = plan(state([seed], mine, q));
+        const alone = seed.clusters
+          .map(
+            (c) =>
+              plan(
+                state(
+                  [{ ...seed, clusters: [c] }],
+                  mine.filter((sa) => sa.cluster === c.name),
+                  q,
+                ),
+              ).creates.length,
+          )
+          .reduce((a, n) => a + n, 0);
+        expect(together.creates.length).toBeLessThanOrEqual(alone);
+        // Indices stay dense: folding a role leaves no gap.
+        expect(together.creates.map((c) => c.roleName).sort()).toEqual(
+          together.creates.map((_, i) => `KubestashRole-${i}`).sort(),
+        );
+      }),
+      { numRuns: Math.ceil(RUNS / 4) },
+    );
+  });
+
+  test('no derived role is named over 64 characters or like a role the seed does not own', () => {
+    const arbitrary = fc.record({
+      length: fc.integer({ min: 56, max: 62 }),
+      limit: fc.integer({ min: 1, max: 1000 }),
+      foreign: fc.array(fc.integer({ min: 0, max: 30 }), { maxLength: 5 }),
+      upper: fc.boolean(),
+      count: fc.integer({ min: 0, max: 300 }),
+    });
+    fc.assert(
+      fc.property(arbitrary, ({ length, limit, foreign, upper, count }) => {
+        const name = 'R'.repeat(length);
+        const seed: SeedSpec = {
+          name,
+          arn: `arn:aws:iam::111122223333:role/${name}`,
+          path: '/p/',
+          clusters: [
+            {
+              name: 'prod',
+              issuer: 'oidc.eks.us-east-1.amazonaws.com/id/A',
+              providerArn:
+                'arn:aws:iam::111122223333:oidc-provider/oidc.eks.us-east-1.amazonaws.com/id/A',
+            },
+          ],
+          conditionOperator: 'StringLike',
+          roleCreationLimit: limit,
+        };
+        const foreignNames = foreign.map((i) => `${upper ? name.toLowerCase() : name}-${i}`);
+        const sas = Array.from({ length: count }, (_, i) => ({
+          cluster: 'prod',
+          namespace: 'demo',
+          name: `backup-session-${1778072138 + i}`,
+          seedRole: seed.arn,
+        }));
+        const result = plan({ ...state([seed], sas, 2048), foreignRoleNames: foreignNames });
+        for (const c of result.creates) {
+          expect(c.roleName.length).toBeLessThanOrEqual(64);
+          for (const f of foreignNames) {
+            expect(c.roleName.toLowerCase()).not.toBe(f.toLowerCase());
+          }
+        }
+        expect(result.creates.length).toBeLessThanOrEqual(limit);
+      }),
+      { numRuns: Math.ceil(RUNS / 4) },
+    );
   });
 });
 

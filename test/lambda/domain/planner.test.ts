@@ -260,3 +260,139 @@ describe('planner, by example', () => {
     expect([p.creates, p.updates, p.deletes, p.roles]).toEqual([[], [], [], []]);
   });
 });
+
+/** Layouts real IAM refuses or never honours (issue 11). */
+describe('planner, IAM layout', () => {
+  const ONE_CLUSTER: SeedSpec = { ...SEED, clusters: [SEED.clusters[0]] };
+
+  test('a role-creation limit past 64-character names is capped, refusing with DerivedRoleLimitReached', () => {
+    // IAM: role names have at most 64 characters (reference_iam-quotas.html); moto accepts longer.
+    const name = 'R'.repeat(62); // `<62>-9` is 64 characters, `<62>-10` would be 65
+    const seed = { ...ONE_CLUSTER, name, arn: `arn:aws:iam::453903318604:role/${name}` };
+    const many = Array.from({ length: 400 }, (_, i) =>
+      sa(`backup-session-${1778072138 + i}`, { seedRole: seed.arn }),
+    );
+    const p = plan(input(many, { seeds: [{ ...seed, roleCreationLimit: 1000 }] }));
+    expect(p.creates).toHaveLength(10);
+    expect(Math.max(...p.creates.map((c) => c.roleName.length))).toBe(64);
+    expect(p.refusals.length).toBeGreaterThan(0);
+    expect(p.refusals[0]).toMatchObject({
+      reason: 'DerivedRoleLimitReached',
+      message: expect.stringContaining(`may have only 10 derived roles`),
+    });
+  });
+
+  test('a derived name taken by a role the seed does not own is skipped, in any case and at any path', () => {
+    // IAM role names are unique in the account ignoring case and path (reference_identifiers.html).
+    const p = plan(
+      input(sessions(60), {
+        seeds: [ONE_CLUSTER],
+        foreignRoleNames: ['kubestashrole-0', 'KubestashRole-backup'],
+        roles: [
+          {
+            name: 'KubestashRole-1',
+            path: '/hand-made/',
+            trustPolicy: '{}',
+            tags: {},
+            createDate: '',
+          },
+        ],
+      }),
+    );
+    expect(p.creates.map((c) => c.roleName)).toEqual([
+      'KubestashRole-2',
+      'KubestashRole-3',
+      'KubestashRole-4',
+    ]);
+    expect(p.notes).toEqual(
+      expect.arrayContaining([
+        expect.stringContaining('KubestashRole-0 is taken by the role kubestashrole-0'),
+        expect.stringContaining('KubestashRole-1 is taken by the role KubestashRole-1'),
+      ]),
+    );
+  });
+
+  test('taken names count against the limit, and the refusal names them', () => {
+    const p = plan(
+      input(sessions(60), {
+        seeds: [{ ...ONE_CLUSTER, roleCreationLimit: 2 }],
+        foreignRoleNames: ['KUBESTASHROLE-0'],
+      }),
+    );
+    expect(p.creates.map((c) => c.roleName)).toEqual(['KubestashRole-1']);
+    expect(p.refusals[0].message).toContain('KUBESTASHROLE-0, not its own, takes a derived name');
+  });
+
+  // AWS's own IRSA example splits aud (StringEquals) and sub (StringLike) in one statement:
+  // https://docs.aws.amazon.com/eks/latest/userguide/associate-service-account-role.html
+  test.each([
+    ['the AWS-documentation form', 'split'],
+    ['an Action list with sts:TagSession', 'tag-session'],
+    ['ForAnyValue:StringLike', 'for-any-value'],
+  ])(
+    'subjects under %s stay in the role that holds them; the statement is repaired in place',
+    (_name, form) => {
+      const provider = SEED.clusters[0];
+      const held = sessions(3).map((s) => `system:serviceaccount:demo:${s.name}`);
+      const sub = { [`${provider.issuer}:sub`]: held };
+      const aud = { [`${provider.issuer}:aud`]: 'sts.amazonaws.com' };
+      const statement = {
+        Effect: 'Allow',
+        Principal: { Federated: provider.providerArn },
+        Action:
+          form === 'tag-session'
+            ? ['sts:AssumeRoleWithWebIdentity', 'sts:TagSession']
+            : 'sts:AssumeRoleWithWebIdentity',
+        Condition:
+          form === 'split'
+            ? { StringEquals: aud, StringLike: sub }
+            : form === 'for-any-value'
+              ? { 'ForAnyValue:StringLike': { ...sub, ...aud } }
+              : { StringLike: { ...sub, ...aud } },
+      };
+      const role = {
+        name: 'KubestashRole-0',
+        path: '/kubestash-irsa/',
+        trustPolicy: encodeURIComponent(
+          JSON.stringify({ Version: '2012-10-17', Statement: [statement] }),
+        ),
+        tags: {},
+        createDate: '',
+      };
+      // Not annotated yet (the run that granted them stopped before annotating).
+      const p = plan(input(sessions(3), { roles: [role] }));
+      expect(p.creates).toEqual([]);
+      expect(p.assignments.map((a) => a.roleArn)).toEqual([ROLE_0, ROLE_0, ROLE_0]);
+      expect(p.updates).toHaveLength(1);
+      const repaired = parseTrustPolicy(p.updates[0].trustPolicy ?? '');
+      expect(repaired.unrecognized).toEqual([]);
+      expect(repaired.grants.get(provider.providerArn)).toEqual([...held].sort());
+    },
+  );
+
+  test('two clusters are packed as if alone: each role holds one cluster’s statement, save the folded tails', () => {
+    // 400 ServiceAccounts split over two clusters: first fit used to open both
+    // statements in every role (28 roles where 21 do).
+    const both = Array.from({ length: 400 }, (_, i) =>
+      sa(`sample-backup-daemon-demo-session-${1778072138 + i}`, {
+        cluster: i % 2 === 0 ? 'prod' : 'dr',
+      }),
+    );
+    const p = plan(input(both));
+    const alone = SEED.clusters
+      .map(
+        (c) =>
+          plan(
+            input(
+              both.filter((s) => s.cluster === c.name),
+              { seeds: [{ ...SEED, clusters: [c] }] },
+            ),
+          ).creates.length,
+      )
+      .reduce((a, n) => a + n, 0);
+    expect(p.creates.length).toBeLessThanOrEqual(alone);
+    const mixed = p.creates.filter((c) => JSON.parse(c.trustPolicy).Statement.length > 1);
+    expect(mixed.length).toBeLessThanOrEqual(1);
+    expect(p.creates.map((c) => c.roleName)).toEqual(p.creates.map((_, i) => `KubestashRole-${i}`));
+  });
+});

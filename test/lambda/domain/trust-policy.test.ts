@@ -154,6 +154,63 @@ describe('trust policy model', () => {
     ]);
   });
 
+  // Issue 11 point 6: hand-edited forms that IAM honours must keep their subjects.
+  // AWS's own IRSA example puts aud under StringEquals and sub under StringLike
+  // (https://docs.aws.amazon.com/eks/latest/userguide/associate-service-account-role.html);
+  // ForAnyValue: on the single-valued sub key grants the same subjects
+  // (https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_policies_condition-single-vs-multi-valued-context-keys.html);
+  // action and condition key names are case-insensitive
+  // (https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_policies_elements_condition.html).
+  const SUBJECTS = ['system:serviceaccount:demo:a', 'system:serviceaccount:demo:b'];
+  const handEdited: [string, (statement: Record<string, any>) => void, string][] = [
+    [
+      'the AWS-documentation form (aud under StringEquals, sub under StringLike)',
+      (st) =>
+        (st.Condition = {
+          StringEquals: { [`${ISSUER}:aud`]: 'sts.amazonaws.com' },
+          StringLike: { [`${ISSUER}:sub`]: SUBJECTS },
+        }),
+      'condition is not one StringLike or StringEquals block (StringEquals, StringLike)',
+    ],
+    [
+      'an Action list with sts:TagSession',
+      (st) => (st.Action = ['sts:AssumeRoleWithWebIdentity', 'sts:TagSession']),
+      'actions besides sts:AssumeRoleWithWebIdentity (sts:TagSession)',
+    ],
+    [
+      'ForAnyValue:StringLike',
+      (st) =>
+        (st.Condition = {
+          'ForAnyValue:StringLike': {
+            [`${ISSUER}:sub`]: SUBJECTS,
+            [`${ISSUER}:aud`]: 'sts.amazonaws.com',
+          },
+        }),
+      'condition is not one StringLike or StringEquals block (ForAnyValue:StringLike)',
+    ],
+    [
+      'an action and condition keys in another case',
+      (st) => {
+        st.Action = 'STS:AssumeRoleWithWebIdentity';
+        st.Condition = {
+          StringLike: {
+            [`${ISSUER}:SUB`]: SUBJECTS,
+            [`${ISSUER}:aud`]: 'sts.amazonaws.com',
+          },
+        };
+      },
+      `condition key ${ISSUER}:SUB`,
+    ],
+  ];
+  test.each(handEdited)('keeps the subjects of %s, and marks it for repair', (_n, edit, why) => {
+    const doc = JSON.parse(SEED_002_DERIVED);
+    doc.Statement[0].Condition.StringLike[`${ISSUER}:sub`] = SUBJECTS;
+    edit(doc.Statement[0]);
+    const parsed = parseTrustPolicy(encodeURIComponent(JSON.stringify(doc)));
+    expect(parsed.grants.get(PROVIDER.providerArn)).toEqual(SUBJECTS);
+    expect(parsed.unrecognized).toContain(`statement 1: ${why}`);
+  });
+
   test('garbage is a parse error, not an empty policy', () => {
     expect(() => parseTrustPolicy('%7Bnot json')).toThrow(TrustPolicyParseError);
     expect(() => parseTrustPolicy('%E0%A4%A')).toThrow(/neither JSON nor URL-encoded/);

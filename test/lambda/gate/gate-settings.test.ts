@@ -5,6 +5,8 @@ const ENV = {
   BUCKETS:
     'bucket-a=ace/backups/.kubestash-irsa-access-check/ bucket-b=.kubestash-irsa-access-check/',
   CLUSTER_SEEDS: 'prod-cluster=KubestashRole,OtherSeed;dr-cluster=KubestashRole',
+  CLUSTER_TOKEN_SECRETS:
+    'prod-cluster=arn:aws:secretsmanager:us-east-1:111122223333:secret:a-1;dr-cluster=arn:aws:secretsmanager:us-east-1:111122223333:secret:b-2',
   ACCESS_CHECK_IMAGE: 'amazon/aws-cli:2.27.50',
   ACCESS_CHECK_ATTEMPTS: '12',
   ACCESS_CHECK_DELAY_SECONDS: '5',
@@ -22,10 +24,23 @@ describe('readGateSettings', () => {
         'prod-cluster': ['KubestashRole', 'OtherSeed'],
         'dr-cluster': ['KubestashRole'],
       },
+      clusterTokenSecrets: {
+        'prod-cluster': 'arn:aws:secretsmanager:us-east-1:111122223333:secret:a-1',
+        'dr-cluster': 'arn:aws:secretsmanager:us-east-1:111122223333:secret:b-2',
+      },
       accessCheckImage: 'amazon/aws-cli:2.27.50',
       accessCheckAttempts: 12,
       accessCheckDelaySeconds: 5,
+      observeOnly: false,
     });
+  });
+
+  test('GATE_OBSERVE_ONLY: true observes, unset or false gates, anything else is refused', () => {
+    expect(readGateSettings({ ...ENV, GATE_OBSERVE_ONLY: 'true' }).observeOnly).toBe(true);
+    expect(readGateSettings({ ...ENV, GATE_OBSERVE_ONLY: 'false' }).observeOnly).toBe(false);
+    expect(() => readGateSettings({ ...ENV, GATE_OBSERVE_ONLY: 'yes' })).toThrow(
+      'GATE_OBSERVE_ONLY: "yes" is not true or false',
+    );
   });
 
   test.each<[string, Record<string, string | undefined>, RegExp]>([
@@ -43,6 +58,16 @@ describe('readGateSettings', () => {
       'a cluster without seeds',
       { CLUSTER_SEEDS: 'prod' },
       /CLUSTER_SEEDS: "prod" is not cluster=seed/,
+    ],
+    [
+      'a token secret without its ARN',
+      { CLUSTER_TOKEN_SECRETS: 'prod-cluster=' },
+      /CLUSTER_TOKEN_SECRETS: "prod-cluster=" is not cluster=secretArn/,
+    ],
+    [
+      'a cluster without a token secret',
+      { CLUSTER_TOKEN_SECRETS: 'prod-cluster=arn:aws:secretsmanager:us-east-1:1:secret:a' },
+      /CLUSTER_TOKEN_SECRETS names no token secret for dr-cluster/,
     ],
     [
       'zero attempts',

@@ -4,14 +4,21 @@ import { Logger } from '@aws-lambda-powertools/logger';
 import { Metrics } from '@aws-lambda-powertools/metrics';
 import type { LambdaFunctionURLEvent } from 'aws-lambda';
 import { reconcileEventSchema } from '../../../lambda/events/reconcile-event';
-import { clusterOf, createJobGateHandler } from '../../../lambda/handlers/job-gate';
+import { REFUSED, createJobGateHandler } from '../../../lambda/handlers/job-gate';
 import type {
   ServiceAccountReader,
   ServiceAccountRecord,
 } from '../../../lambda/ports/kubernetes-port';
 import type { BusEntry, EventPublisherPort } from '../../../lambda/ports/event-publisher-port';
 import { applyJsonPatch } from '../../support/json-patch';
-import { SETTINGS } from '../../support/gate-fixtures';
+import {
+  GATE_PATH,
+  GATE_TOKEN,
+  GATE_TOKEN_SECRET,
+  InMemoryGateTokens,
+  SETTINGS,
+  fixtureTokens,
+} from '../../support/gate-fixtures';
 
 const FIXTURE = fs.readFileSync(
   path.join(__dirname, '../../fixtures/admission/kubestash-backup-job.json'),
@@ -35,7 +42,7 @@ function request(
   return {
     version: '2.0',
     routeKey: '$default',
-    rawPath: '/clusters/prod-cluster',
+    rawPath: GATE_PATH,
     rawQueryString: '',
     headers: { 'content-type': 'application/json' },
     isBase64Encoded: false,
@@ -60,11 +67,17 @@ function reader(
   return { getServiceAccount: answer };
 }
 
-function handler(publisher = new RecordingPublisher(), serviceAccounts = reader()) {
+function handler(
+  publisher = new RecordingPublisher(),
+  settings = SETTINGS,
+  tokens = fixtureTokens(),
+  serviceAccounts = reader(),
+) {
   return {
     publisher,
     handle: createJobGateHandler({
-      settings: SETTINGS,
+      settings,
+      tokens,
       publisher,
       serviceAccounts: () => serviceAccounts,
       readBudgetMs: 200,
@@ -84,7 +97,12 @@ describe('job gate handler', () => {
       async () => Promise.reject(new Error('HTTP 403 Forbidden')),
     ],
   ])('%s: the Job passes unchanged, counted as ServiceAccountUnread', async (_, answer) => {
-    const { handle, publisher } = handler(new RecordingPublisher(), reader(answer));
+    const { handle, publisher } = handler(
+      new RecordingPublisher(),
+      SETTINGS,
+      fixtureTokens(),
+      reader(answer),
+    );
     const added = jest.spyOn(Metrics.prototype, 'addMetric');
     const reply = await handle(request(FIXTURE));
     const review = JSON.parse(String(reply.body)) as Review;
@@ -92,6 +110,18 @@ describe('job gate handler', () => {
     expect(publisher.published).toEqual([]);
     expect(added).toHaveBeenCalledWith('ServiceAccountUnread', 'Count', 1);
     added.mockRestore();
+  });
+
+  test('observe-only: a Job it would hold passes unchanged, and the reconciler is still hinted', async () => {
+    const { handle, publisher } = handler(new RecordingPublisher(), {
+      ...SETTINGS,
+      observeOnly: true,
+    });
+    const reply = await handle(request(FIXTURE));
+    expect(reply.statusCode).toBe(200);
+    const review = JSON.parse(String(reply.body)) as Review;
+    expect(review.response).toEqual({ uid: '705ab4f5-6393-11e8-b7cc-42010a800002', allowed: true });
+    expect(publisher.published).toHaveLength(1);
   });
 
   test('answers a KubeStash Job with an allowed review carrying the JSON patch, and hints the reconciler', async () => {
@@ -168,13 +198,6 @@ describe('job gate handler', () => {
     expect(publisher.published).toHaveLength(0);
   });
 
-  test('a webhook URL without the cluster: its ServiceAccount cannot be read, so the Job passes ungated, without a hint', async () => {
-    const { handle, publisher } = handler();
-    const reply = await handle(request(FIXTURE, { rawPath: '/' }));
-    expect((JSON.parse(String(reply.body)) as Review).response.patchType).toBeUndefined();
-    expect(publisher.published).toHaveLength(0);
-  });
-
   test.each([
     ['not JSON', 'hello', /not JSON/],
     ['JSON but no review', '{"a":1}', /not an admission.k8s.io\/v1 AdmissionReview/],
@@ -206,11 +229,89 @@ describe('job gate handler', () => {
     );
     expect(reply.statusCode).toBe(405);
   });
+});
 
-  test('the cluster comes from the URL path', () => {
-    expect(clusterOf('/clusters/prod-cluster')).toBe('prod-cluster');
-    expect(clusterOf('/clusters/prod_cluster/')).toBe('prod_cluster');
-    expect(clusterOf('/clusters/../etc')).toBeUndefined();
-    expect(clusterOf('/')).toBeUndefined();
+describe('job gate authentication (forged reviews)', () => {
+  const OTHER_TOKEN = 'Wr0ngT0kenWr0ngT0kenWr0ngT0kenWr0ngT0kenWr0ngT0ke';
+  test.each([
+    ['no token', '/clusters/prod-cluster', FIXTURE],
+    ['no token, trailing slash', '/clusters/prod-cluster/', FIXTURE],
+    ['a wrong token', `/clusters/prod-cluster/${OTHER_TOKEN}`, FIXTURE],
+    ['a token one character short', GATE_PATH.slice(0, -1), FIXTURE],
+    ['the token with a suffix', `${GATE_PATH}x`, FIXTURE],
+    ['the right token for an unknown cluster', `/clusters/other-cluster/${GATE_TOKEN}`, FIXTURE],
+    ['the token under another prefix', `/cluster/prod-cluster/${GATE_TOKEN}`, FIXTURE],
+    ['the token in a query-like segment', `/clusters/prod-cluster?token=${GATE_TOKEN}`, FIXTURE],
+    ['a path traversal', `/clusters/../clusters/prod-cluster/${GATE_TOKEN}`, FIXTURE],
+    ['the root', '/', FIXTURE],
+    ['garbage path and body', '/%00%ff', 'garbage'],
+    ['an empty path', '', '{}'],
+  ])('%s: a bare 404, nothing published, nothing disclosed', async (_, rawPath, body) => {
+    const { handle, publisher } = handler();
+    const reply = await handle(request(body, { rawPath }));
+    expect(reply).toEqual(REFUSED);
+    expect(reply).toEqual({ statusCode: 404 });
+    expect(publisher.published).toHaveLength(0);
+  });
+
+  test('a refused GET is refused before the method is looked at (no 405 that admits a gate is here)', async () => {
+    const { handle } = handler();
+    const reply = await handle(
+      request('', {
+        rawPath: '/clusters/prod-cluster',
+        requestContext: { http: { method: 'GET' } },
+      } as Partial<LambdaFunctionURLEvent>),
+    );
+    expect(reply).toEqual({ statusCode: 404 });
+  });
+
+  test('forged requests cost no token reads: the store is read once per TTL whatever arrives', async () => {
+    const store = new InMemoryGateTokens();
+    const { handle } = handler(
+      new RecordingPublisher(),
+      SETTINGS,
+      fixtureTokens(store, () => 0),
+    );
+    for (let i = 0; i < 50; i++) await handle(request(FIXTURE, { rawPath: `/clusters/x/${i}` }));
+    await handle(request(FIXTURE));
+    expect(store.reads).toEqual([GATE_TOKEN_SECRET]);
+  });
+
+  test('rotation without downtime: after PutSecretValue both the new and the previous token work; two rotations retire the oldest', async () => {
+    const store = new InMemoryGateTokens();
+    let now = 0;
+    const { handle, publisher } = handler(
+      new RecordingPublisher(),
+      SETTINGS,
+      fixtureTokens(store, () => now),
+    );
+    const NEW = 'N3wT0kenN3wT0kenN3wT0kenN3wT0kenN3wT0kenN3wT0ken';
+    const NEWER = 'N3w3rT0kenN3w3rT0kenN3w3rT0kenN3w3rT0kenN3w3rT0';
+    store.rotate(GATE_TOKEN_SECRET, NEW);
+    // Within the TTL the gate still holds what it read: the old token works, the new not yet.
+    expect((await handle(request(FIXTURE))).statusCode).toBe(200);
+    now = 60_000;
+    expect((await handle(request(FIXTURE))).statusCode).toBe(200);
+    expect(
+      (await handle(request(FIXTURE, { rawPath: `/clusters/prod-cluster/${NEW}` }))).statusCode,
+    ).toBe(200);
+    store.rotate(GATE_TOKEN_SECRET, NEWER);
+    now = 120_000;
+    expect(await handle(request(FIXTURE))).toEqual(REFUSED);
+    expect(
+      (await handle(request(FIXTURE, { rawPath: `/clusters/prod-cluster/${NEW}` }))).statusCode,
+    ).toBe(200);
+    expect(publisher.published.length).toBeGreaterThan(0);
+  });
+
+  test('a store that cannot be read refuses everything until it can (fail closed)', async () => {
+    const store = new InMemoryGateTokens({});
+    const { handle, publisher } = handler(
+      new RecordingPublisher(),
+      SETTINGS,
+      fixtureTokens(store, () => 0),
+    );
+    expect(await handle(request(FIXTURE))).toEqual(REFUSED);
+    expect(publisher.published).toHaveLength(0);
   });
 });

@@ -165,3 +165,88 @@ describe('reconcile handler', () => {
     expect(calls.map((c) => c.seed)).toEqual(['VeleroRole']);
   });
 });
+
+describe('reconcile handler: events coalesce across batches', () => {
+  const T0 = Date.parse('2026-11-29T22:00:00Z');
+  const hint = (seed: string, at: number, job: string) => ({
+    source: 'kubestash-irsa',
+    'detail-type': 'Job Gated',
+    time: new Date(at).toISOString().replace(/\.\d{3}Z$/, 'Z'),
+    detail: { seed, cluster: 'prod', namespace: 'demo', job, serviceAccount: job },
+  });
+
+  function clocked() {
+    let now = T0;
+    const slept: number[] = [];
+    const calls: { seed: string; at: number }[] = [];
+    const h = createReconcileHandler({
+      env,
+      reconcile: async (seed: SeedEnv) => {
+        calls.push({ seed: seed.name, at: now });
+        now += 150; // a pass takes time
+        return result();
+      },
+      logger: new Logger({ logLevel: 'SILENT' }),
+      metrics: new Metrics({ namespace: 'Test', serviceName: 'reconciler' }),
+      now: () => now,
+      sleep: async (ms) => {
+        slept.push(ms);
+        now += ms;
+      },
+    });
+    return { h, calls, slept, advance: (ms: number) => (now += ms), now: () => now };
+  }
+
+  test('the first pass waits until its events’ second is over and settled, then answers every later batch of that second', async () => {
+    const { h, calls, slept } = clocked();
+    const batch = (from: number) => ({
+      Records: Array.from({ length: 10 }, (_, i) =>
+        record(`${from + i}`, hint('KubestashRole', T0 + 100, `job-${from + i}`)),
+      ),
+    });
+    for (let b = 0; b < 100; b++) {
+      expect((await h(batch(b * 10))).batchItemFailures).toEqual([]);
+    }
+    expect(calls).toEqual([{ seed: 'KubestashRole', at: T0 + 2_000 }]);
+    expect(slept).toEqual([2_000]);
+  });
+
+  test('a hint stamped after the last pass started gets its own pass; other seeds are not held by it', async () => {
+    const { h, calls, advance, now } = clocked();
+    await h({ Records: [record('1', hint('KubestashRole', T0, 'a'))] });
+    advance(5_000);
+    const later = now();
+    await h({
+      Records: [
+        record('2', hint('KubestashRole', T0, 'a')),
+        record('3', hint('VeleroRole', T0, 'b')),
+        record('4', hint('KubestashRole', later, 'c')),
+      ],
+    });
+    expect(calls.map((c) => c.seed)).toEqual(['KubestashRole', 'VeleroRole', 'KubestashRole']);
+    // The second KubestashRole pass answers the newest event of the batch.
+    expect(calls[2].at).toBeGreaterThanOrEqual(Math.floor(later / 1_000) * 1_000 + 2_000);
+  });
+
+  test('a failed pass marks nothing answered: the retried message gets a pass', async () => {
+    let fail = true;
+    const calls: number[] = [];
+    const h = createReconcileHandler({
+      env,
+      reconcile: async () => {
+        calls.push(1);
+        if (fail) throw new Error('IAM unavailable');
+        return result();
+      },
+      logger: new Logger({ logLevel: 'SILENT' }),
+      metrics: new Metrics({ namespace: 'Test', serviceName: 'reconciler' }),
+      now: () => T0 + 60_000,
+      sleep: async () => {},
+    });
+    const event = { Records: [record('1', hint('KubestashRole', T0, 'a'))] };
+    expect((await h(event)).batchItemFailures).toEqual([{ itemIdentifier: '1' }]);
+    fail = false;
+    expect((await h(event)).batchItemFailures).toEqual([]);
+    expect(calls).toHaveLength(2);
+  });
+});

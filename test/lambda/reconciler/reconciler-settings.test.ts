@@ -141,3 +141,44 @@ describe('gateReleaseOptions', () => {
     ).toThrow(/GATE_STUCK_AFTER_SECONDS/);
   });
 });
+
+describe('IAM layout (issue 11)', () => {
+  test('a limit whose last derived name passes 64 characters is capped where it fits', () => {
+    // IAM: role names have at most 64 characters (CreateRole RoleName, reference_iam-quotas).
+    const name = 'R'.repeat(61);
+    const s = seedTagSettings({
+      ...seed({ ...GOOD, 'kubestash-irsa.io/role-creation-limit': '1000' }),
+      name,
+    });
+    expect(s.roleCreationLimit).toBe(100);
+    expect(`${name}-${s.roleCreationLimit - 1}`).toHaveLength(64);
+    expect(s.warnings).toEqual([
+      expect.stringContaining(`longer than IAM's 64 characters; using 100`),
+    ]);
+  });
+
+  test('an issuer written with https:// or a trailing "/" is normalized', () => {
+    const env = readReconcilerEnv({
+      RECONCILER_SEEDS: JSON.stringify([
+        {
+          name: 'KubestashRole',
+          conditionOperator: 'StringLike',
+          clusters: [
+            {
+              name: 'prod',
+              providerArn:
+                'arn:aws:iam::111122223333:oidc-provider/oidc.eks.us-east-1.amazonaws.com/id/ABC/',
+              issuer: 'https://oidc.eks.us-east-1.amazonaws.com/id/ABC/',
+            },
+          ],
+        },
+      ]),
+    });
+    expect(env.RECONCILER_SEEDS[0].clusters[0]).toEqual({
+      name: 'prod',
+      providerArn:
+        'arn:aws:iam::111122223333:oidc-provider/oidc.eks.us-east-1.amazonaws.com/id/ABC',
+      issuer: 'oidc.eks.us-east-1.amazonaws.com/id/ABC',
+    });
+  });
+});

@@ -214,9 +214,9 @@ describe('kubernetes config', () => {
     [
       'misspelled storage field',
       (c) => (c.kubernetes.storage.bukcet = 'x'),
-      'config.kubernetes.storage',
-      'bukcet',
-      'bukcet',
+      'config.kubernetes.storage.bukcet',
+      '"x"',
+      'unknown key "bukcet"; remove it (known keys here: name,',
     ],
     [
       'unknown usableFrom',
@@ -299,7 +299,7 @@ describe('kubernetes config', () => {
       (c) => (c.databaseDumps[0].roleName = 'KubestashRole'),
       'config.databaseDumps.0.roleName',
       '"KubestashRole"',
-      'already a seed role',
+      'already taken by config.seeds.0.name',
     ],
     [
       'database dump image on :latest',

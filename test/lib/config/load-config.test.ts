@@ -39,6 +39,32 @@ describe('loadConfig', () => {
     expect(() => loadConfig({ configFile: 'bad.json' }, dir)).toThrow(/is not valid JSON/);
   });
 
+  test('errors name the file the configuration came from, not cdk.json (issue 11 point 8)', () => {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'config-'));
+    const file = path.join(dir, 'prod.json');
+    fs.writeFileSync(file, JSON.stringify({ ...exampleConfigInput(), account: 'x' }));
+    let error: unknown;
+    try {
+      loadConfig({ configFile: 'prod.json' }, dir);
+    } catch (e) {
+      error = e;
+    }
+    expect(error).toBeInstanceOf(ConfigError);
+    const message = (error as ConfigError).message;
+    expect(message.split('\n')[0]).toBe(
+      `Invalid kubestash-irsa configuration (config file ${file}):`,
+    );
+    expect(message).not.toContain('cdk.json');
+  });
+
+  test('a problem in an overridden field names the override', () => {
+    expect(() =>
+      loadConfig({ config: exampleConfigInput(), 'config.seeds.0.roleCreationLimit': 'lots' }),
+    ).toThrow(
+      'config.seeds.0.roleCreationLimit: got "lots": expected a number, not a string; write a number such as 100 (set by -c config.seeds.0.roleCreationLimit)',
+    );
+  });
+
   test('no config at all says where to put it', () => {
     expect(() => loadConfig({})).toThrow(ConfigError);
     expect(() => loadConfig({})).toThrow(/"context"."config" in cdk.json/);

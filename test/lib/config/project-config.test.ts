@@ -1,4 +1,4 @@
-import { ConfigError, loadConfig } from '../../../lib/config';
+import { ConfigError, loadConfig, roleCreationLimitCeiling } from '../../../lib/config';
 import type { ProjectConfigInput } from '../../../lib/config';
 import { exampleConfigInput } from '../../support/example-app';
 
@@ -195,7 +195,51 @@ describe('project config', () => {
       'KubeRole',
       'letters and digits',
     ],
-    ['misspelled field', (c) => (c.bucket.prefx = 'x'), 'config.bucket', 'prefx', 'prefx'],
+    [
+      'misspelled field, answered with the closest known key',
+      (c) => (c.bucket.prefx = 'x'),
+      'config.bucket.prefx',
+      '"x"',
+      'did you mean "prefix"',
+    ],
+    [
+      'misspelled seed field (issue 11 point 8: was `Unrecognized key: "nmae"`)',
+      (c) => {
+        c.seeds[0].nmae = c.seeds[0].name;
+        delete c.seeds[0].name;
+      },
+      'config.seeds.0.nmae',
+      '"KubestashRole"',
+      'did you mean "name"',
+    ],
+    [
+      'missing required field (was `Invalid input: expected string, received undefined`)',
+      (c) => delete c.account,
+      'config.account',
+      'got nothing',
+      'required: add "account" with a string',
+    ],
+    [
+      'number written as a string',
+      (c) => (c.seeds[0].roleCreationLimit = '50'),
+      'config.seeds.0.roleCreationLimit',
+      '"50"',
+      'write 50 without quotes',
+    ],
+    [
+      'a single namespace instead of a list',
+      (c) => (c.allowedNamespaces = 'demo'),
+      'config.allowedNamespaces',
+      '"demo"',
+      'write a JSON list, e.g. ["demo"]',
+    ],
+    [
+      'boolean written as a string',
+      (c) => (c.bucket.existing = 'yes'),
+      'config.bucket.existing',
+      '"yes"',
+      'write true or false without quotes',
+    ],
     [
       'boundary that is not a policy',
       (c) => (c.permissionsBoundaryArn = 'arn:aws:iam::111122223333:role/x'),
@@ -217,6 +261,21 @@ describe('project config', () => {
     },
   );
 
+  test("no message is the validator's raw text", () => {
+    const error = errorFor((c) => {
+      delete c.account;
+      c.region = 7;
+      c.bucket.nmae = 'x';
+      c.seeds[0].operator = 'kubestash';
+      c.jobGate = { enabled: 'no' };
+    });
+    expect(error.problems).toHaveLength(5);
+    for (const p of error.problems) {
+      expect(p).not.toMatch(/Invalid input|Unrecognized key|received/);
+      expect(p).toMatch(/^config\.[\w.]+: got .+: .+/);
+    }
+  });
+
   test('a long seed name fits when the limit is lowered', () => {
     const input = exampleConfigInput() as Mutable;
     input.seeds[0].name = 'R'.repeat(62);
@@ -233,5 +292,239 @@ describe('project config', () => {
     expect(error.problems.map((p) => p.split(':')[0])).toEqual(
       expect.arrayContaining(['config.account', 'config.region', 'config.bucket.name']),
     );
+  });
+});
+
+/**
+ * Layouts real IAM refuses or never honours (issue 11), each with the rule's source:
+ * - partitions: https://docs.aws.amazon.com/whitepapers/latest/aws-fault-isolation-boundaries/partitions.html
+ *   ("Partitions have independent instances of IAM"); ARN format
+ *   https://docs.aws.amazon.com/IAM/latest/UserGuide/reference-arns.html
+ * - role names: 64 characters, unique in the account ignoring case and path,
+ *   https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_iam-quotas.html and
+ *   https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_identifiers.html
+ * - EKS issuer: `https://oidc.eks.<region>.amazonaws.com/id/<ID>`, no trailing "/",
+ *   https://docs.aws.amazon.com/eks/latest/userguide/enable-iam-roles-for-service-accounts.html
+ */
+describe('IAM layout', () => {
+  const CN_PROVIDER =
+    'arn:aws-cn:iam::111122223333:oidc-provider/oidc.eks.cn-north-1.amazonaws.com.cn/id/ABC';
+
+  /** A config for region cn-north-1 whose every ARN is in aws-cn. */
+  function chinaConfig(c: Mutable): void {
+    c.region = 'cn-north-1';
+    c.clusters = [{ name: 'prod-cluster', oidcProviderArn: CN_PROVIDER }];
+    c.bucket.encryption = 'kms';
+    c.bucket.kmsKeyArn = 'arn:aws-cn:kms:cn-north-1:111122223333:key/abcd-1234';
+    c.permissionsBoundaryArn = 'arn:aws-cn:iam::111122223333:policy/Boundary';
+    c.seeds.push({
+      name: 'DumpSeed',
+      accessPolicy: 'database-dump',
+      secretArns: ['arn:aws-cn:secretsmanager:cn-north-1:111122223333:secret:db-AbCdEf'],
+    });
+    c.databaseDumps = [
+      {
+        name: 'app',
+        database: 'app',
+        secretArn: 'arn:aws-cn:secretsmanager:cn-north-1:111122223333:secret:app-AbCdEf',
+        secretKmsKeyArn: 'arn:aws-cn:kms:cn-north-1:111122223333:key/abcd-5678',
+      },
+    ];
+  }
+
+  test('a config whose ARNs are all in the region’s partition is accepted', () => {
+    const input = exampleConfigInput() as Mutable;
+    chinaConfig(input);
+    expect(loadConfig({ config: input as ProjectConfigInput }).region).toBe('cn-north-1');
+  });
+
+  // Each ARN field, written in partition aws while the region is in aws-cn.
+  const arnFields: [string, (c: Mutable) => void, string][] = [
+    [
+      'OIDC provider',
+      (c) => (c.clusters[0].oidcProviderArn = CN_PROVIDER.replace('aws-cn', 'aws')),
+      'config.clusters.0.oidcProviderArn',
+    ],
+    [
+      'bucket KMS key',
+      (c) => (c.bucket.kmsKeyArn = 'arn:aws:kms:cn-north-1:111122223333:key/abcd-1234'),
+      'config.bucket.kmsKeyArn',
+    ],
+    [
+      'permissions boundary',
+      (c) => (c.permissionsBoundaryArn = 'arn:aws:iam::111122223333:policy/Boundary'),
+      'config.permissionsBoundaryArn',
+    ],
+    [
+      'seed secret',
+      (c) =>
+        (c.seeds[1].secretArns = [
+          'arn:aws:secretsmanager:cn-north-1:111122223333:secret:db-AbCdEf',
+        ]),
+      'config.seeds.1.secretArns.0',
+    ],
+    [
+      'dump secret',
+      (c) =>
+        (c.databaseDumps[0].secretArn =
+          'arn:aws:secretsmanager:cn-north-1:111122223333:secret:app-AbCdEf'),
+      'config.databaseDumps.0.secretArn',
+    ],
+    [
+      'dump secret KMS key',
+      (c) =>
+        (c.databaseDumps[0].secretKmsKeyArn = 'arn:aws:kms:cn-north-1:111122223333:key/abcd-5678'),
+      'config.databaseDumps.0.secretKmsKeyArn',
+    ],
+  ];
+  test.each(arnFields)(
+    'refuses a %s ARN in another partition than the region’s, naming the field and the fix',
+    (_name, modify, field) => {
+      const error = errorFor((c) => {
+        chinaConfig(c);
+        modify(c);
+      });
+      expect(error.problems).toHaveLength(1);
+      const [line] = error.problems;
+      expect(line.startsWith(`${field}: got "arn:aws:`)).toBe(true);
+      expect(line).toContain('partition "aws", but region cn-north-1 is in partition "aws-cn"');
+      expect(line).toContain("use the resource's ARN in aws-cn (arn:aws-cn:");
+    },
+  );
+
+  test('refuses a cluster whose EKS issuer is in another partition', () => {
+    const error = errorFor(
+      (c) => (c.clusters[0].oidcIssuerUrl = 'https://oidc.eks.cn-north-1.amazonaws.com.cn/id/ABC'),
+    );
+    expect(error.problems).toEqual([
+      expect.stringMatching(
+        /^config\.clusters\.0\.oidcIssuerUrl: got ".*": the issuer belongs to an EKS cluster in cn-north-1 \(partition "aws-cn"\), but region us-east-1 is in partition "aws".*set region/,
+      ),
+    ]);
+  });
+
+  test('drops a trailing "/" from the issuer URL and the provider ARN', () => {
+    const input = exampleConfigInput() as Mutable;
+    input.clusters[0].oidcIssuerUrl = 'https://oidc.eks.us-east-1.amazonaws.com/id/ABC/';
+    input.clusters.push({
+      name: 'dr',
+      oidcProviderArn:
+        'arn:aws:iam::111122223333:oidc-provider/oidc.eks.us-west-2.amazonaws.com/id/DR/',
+    });
+    const config = loadConfig({ config: input as ProjectConfigInput });
+    expect(config.clusters.map((c) => c.oidcIssuerUrl ?? c.oidcProviderArn)).toEqual([
+      'https://oidc.eks.us-east-1.amazonaws.com/id/ABC',
+      'arn:aws:iam::111122223333:oidc-provider/oidc.eks.us-west-2.amazonaws.com/id/DR',
+    ]);
+  });
+
+  // Two roles of one account whose names differ only in case, or a name that a derived role will take.
+  const clashes: [string, (c: Mutable) => void, string, string, string][] = [
+    [
+      'a seed named like another seed’s derived role',
+      (c) => c.seeds.push({ name: 'KubestashRole-1', derivedRolePath: '/other/' }),
+      'config.seeds.1.name',
+      '"KubestashRole-1"',
+      'derived role 1 of seed KubestashRole',
+    ],
+    [
+      'a seed named like a derived role in another case',
+      (c) => c.seeds.push({ name: 'KUBESTASHROLE-99', derivedRolePath: '/other/' }),
+      'config.seeds.1.name',
+      '"KUBESTASHROLE-99"',
+      'lower seeds.0.roleCreationLimit to at most 99',
+    ],
+    [
+      'two seeds that differ only in case',
+      (c) => c.seeds.push({ name: 'kubestashrole', derivedRolePath: '/other/' }),
+      'config.seeds.1',
+      '"kubestashrole"',
+      'unique ignoring case',
+    ],
+    [
+      'a dump role named like a derived role',
+      (c) =>
+        (c.databaseDumps = [
+          {
+            name: 'app',
+            database: 'app',
+            roleName: 'kubestashrole-7',
+            secretArn: 'arn:aws:secretsmanager:us-east-1:111122223333:secret:app-AbCdEf',
+          },
+        ]),
+      'config.databaseDumps.0.roleName',
+      '"kubestashrole-7"',
+      'derived role 7 of seed KubestashRole',
+    ],
+    [
+      'a dump role named like a seed in another case',
+      (c) =>
+        (c.databaseDumps = [
+          {
+            name: 'app',
+            database: 'app',
+            roleName: 'KUBESTASHROLE',
+            secretArn: 'arn:aws:secretsmanager:us-east-1:111122223333:secret:app-AbCdEf',
+          },
+        ]),
+      'config.databaseDumps.0.roleName',
+      '"KUBESTASHROLE"',
+      'already taken by config.seeds.0.name',
+    ],
+    [
+      'two dumps whose default role names differ only in case',
+      (c) => {
+        c.stackName = 'Ks';
+        c.databaseDumps = ['app', 'app2'].map((name) => ({
+          name,
+          database: 'app',
+          secretArn: 'arn:aws:secretsmanager:us-east-1:111122223333:secret:app-AbCdEf',
+        }));
+        c.databaseDumps[1].roleName = 'KS-DUMP-APP';
+      },
+      'config.databaseDumps.1.roleName',
+      '"KS-DUMP-APP"',
+      'already taken by config.databaseDumps.0.name',
+    ],
+  ];
+  test.each(clashes)('refuses %s', (_name, modify, field, value, fix) => {
+    const error = errorFor(modify);
+    const line = error.problems.find((p) => p.startsWith(`${field}:`));
+    expect({ line, problems: error.problems }).toMatchObject({ line: expect.any(String) });
+    expect(line).toContain(value);
+    expect(line).toContain(fix);
+  });
+
+  test('a name past the seed’s limit does not clash', () => {
+    const input = exampleConfigInput() as Mutable;
+    input.seeds.push({ name: 'KubestashRole-100', derivedRolePath: '/other/' });
+    expect(loadConfig({ config: input as ProjectConfigInput }).seeds).toHaveLength(2);
+  });
+
+  test('a role-creation limit whose last name would pass 64 characters is refused', () => {
+    const error = errorFor((c) => {
+      c.seeds[0].name = 'R'.repeat(61);
+      c.seeds[0].roleCreationLimit = 101;
+    });
+    expect(error.problems).toEqual([
+      expect.stringContaining('lower roleCreationLimit to at most 100'),
+    ]);
+  });
+
+  test('roleCreationLimitCeiling: 64 characters, other role names, and 1000', () => {
+    const ceiling = (modify: (c: Mutable) => void) => {
+      const input = exampleConfigInput() as Mutable;
+      input.seeds[0].roleCreationLimit = 1;
+      modify(input);
+      const config = loadConfig({ config: input as ProjectConfigInput });
+      return roleCreationLimitCeiling(config, config.seeds[0]);
+    };
+    expect(ceiling(() => undefined)).toBe(1000);
+    // `<61 characters>-99` is 64 characters; `-100` would be 65.
+    expect(ceiling((c) => (c.seeds[0].name = 'R'.repeat(61)))).toBe(100);
+    expect(ceiling((c) => (c.seeds[0].name = 'R'.repeat(62)))).toBe(10);
+    expect(
+      ceiling((c) => c.seeds.push({ name: 'kubestashROLE-500', derivedRolePath: '/x/' })),
+    ).toBe(500);
   });
 });
