@@ -12,6 +12,7 @@ import { JobGateChart } from './charts/job-gate-chart';
 import { KubestashStorageChart } from './charts/kubestash-storage-chart';
 import { NamespacesChart } from './charts/namespaces-chart';
 import { ReconcilerRbacChart } from './charts/reconciler-rbac-chart';
+import { namespacesUsed } from './namespace-prerequisites';
 import { resolveManifestContext } from './manifest-context';
 import type { ManifestContext } from './manifest-context';
 import { operatorHelmValues } from './operator-helm-values';
@@ -43,6 +44,8 @@ export interface Manifests {
   readonly operatorHelmValues: string;
   /** Charts left out, and why. */
   readonly skipped: readonly string[];
+  /** Every namespace the charts put objects in, which must exist before they are applied. */
+  readonly namespaces: readonly string[];
 }
 
 /**
@@ -145,6 +148,7 @@ export function buildManifests(app: App, options: ManifestsOptions): Manifests {
     context,
     charts,
     skipped,
+    namespaces: namespacesUsed(charts),
     operatorHelmValues: operatorHelmValues({
       seedRoleArn: context.seedRoleArn,
       namespace: context.seed.operator.namespace,

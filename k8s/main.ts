@@ -5,6 +5,7 @@ import { K8S_FINGERPRINT_FILE, configFingerprint } from '../lib/config/config-fi
 import { ConfigError } from '../lib/config/config-error';
 import { contextFromCdkJson, loadConfig } from '../lib/config/load-config';
 import { buildManifests } from './kubestash-irsa-manifests';
+import { NAMESPACES_FILE, PREREQUISITES_DIR, namespacesYaml } from './namespace-prerequisites';
 import {
   DEFAULT_OUTPUTS_FILE,
   OUTPUTS_FILE_ENV,
@@ -44,6 +45,10 @@ function main(projectDir: string, outdir: string, staging: string): void {
   fs.writeFileSync(path.join(staging, K8S_FINGERPRINT_FILE), JSON.stringify(fingerprint) + '\n');
   swapInto(staging, outdir);
 
+  const prerequisites = path.join(path.dirname(outdir), PREREQUISITES_DIR, NAMESPACES_FILE);
+  fs.mkdirSync(path.dirname(prerequisites), { recursive: true });
+  fs.writeFileSync(prerequisites, namespacesYaml(manifests.namespaces));
+
   const helmDir = path.join(path.dirname(outdir), 'helm-values');
   fs.mkdirSync(helmDir, { recursive: true });
   const valuesFile = path.join(helmDir, 'kubestash-values.yaml');
@@ -57,9 +62,10 @@ function main(projectDir: string, outdir: string, staging: string): void {
       const n = countObjects(path.join(outdir, f));
       return `  ${f}  (${n} ${n === 1 ? 'object' : 'objects'})`;
     }),
+    `Namespaces to create first: ${path.relative(process.cwd(), prerequisites)}  (${manifests.namespaces.join(', ')})`,
     `Helm values: ${path.relative(process.cwd(), valuesFile)}  (operator ServiceAccount annotation: ${manifestContext.seedRoleArn})`,
     ...manifests.skipped.map((s) => `  not written: ${s}`),
-    `Apply after cdk deploy: kubectl apply -f ${shown}/`,
+    `Apply after cdk deploy: kubectl apply -f ${path.relative(process.cwd(), prerequisites)}, then kubectl apply -f ${shown}/`,
   ];
   // stderr, not stdout: `cdk8s synth` captures the app's stdout and never shows it.
   console.error(lines.join('\n'));
