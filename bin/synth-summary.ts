@@ -1,34 +1,90 @@
-#!/usr/bin/env node
-/** Prints what `cdk synth` wrote: each template with its resources, parameters and outputs. */
+/**
+ * What `cdk synth` wrote this time, and which config each app used: read by
+ * bin/synth.ts after the apps ran.
+ */
 import * as fs from 'node:fs';
 import * as path from 'node:path';
+import { CONFIG_FINGERPRINT_METADATA_KEY, K8S_FINGERPRINT_FILE } from '../lib/config';
+import type { ConfigFingerprint } from '../lib/config';
 
-const outdir = path.resolve(process.argv[2] ?? 'cdk.out');
-const templates = fs.readdirSync(outdir).filter((f) => f.endsWith('.template.json'));
-if (templates.length === 0) {
-  console.error(`no *.template.json in ${outdir}: did \`cdk synth\` run?`);
-  process.exit(1);
+interface Template {
+  readonly Resources?: Record<string, { Type: string }>;
+  readonly Parameters?: Record<string, unknown>;
+  readonly Outputs?: Record<string, unknown>;
+  readonly Metadata?: Record<string, unknown>;
 }
-for (const file of templates) {
-  const template = JSON.parse(fs.readFileSync(path.join(outdir, file), 'utf8')) as {
-    Resources?: Record<string, { Type: string }>;
-    Parameters?: Record<string, unknown>;
-    Outputs?: Record<string, unknown>;
+
+/** One stack template of the cloud assembly. */
+export interface SynthesizedTemplate {
+  readonly stackName: string;
+  readonly file: string;
+  readonly template: Template;
+}
+
+/**
+ * The stack templates of the last synthesis into `outdir`, as its
+ * `manifest.json` lists them: templates of stacks an earlier config named stay
+ * in the directory, but not in the manifest.
+ *
+ * @throws Error naming the file when there is no cloud assembly in `outdir`
+ */
+export function synthesizedTemplates(outdir: string): SynthesizedTemplate[] {
+  const manifestFile = path.join(outdir, 'manifest.json');
+  if (!fs.existsSync(manifestFile))
+    throw new Error(`no ${manifestFile}: run \`npm run synth:cdk\` first`);
+  const manifest = JSON.parse(fs.readFileSync(manifestFile, 'utf8')) as {
+    artifacts?: Record<
+      string,
+      { type: string; displayName?: string; properties?: { templateFile?: string } }
+    >;
   };
-  const resources = Object.values(template.Resources ?? {}).filter(
+  return Object.entries(manifest.artifacts ?? {})
+    .filter(([, a]) => a.type === 'aws:cloudformation:stack' && a.properties?.templateFile)
+    .map(([id, a]) => {
+      const file = path.join(outdir, a.properties?.templateFile ?? '');
+      return {
+        stackName: a.displayName ?? id,
+        file,
+        template: JSON.parse(fs.readFileSync(file, 'utf8')) as Template,
+      };
+    });
+}
+
+/** The lines `npm run synth:cdk` prints for one template: resources by type, parameters, outputs. */
+export function describeTemplate(t: SynthesizedTemplate, cwd = process.cwd()): string[] {
+  const resources = Object.values(t.template.Resources ?? {}).filter(
     (r) => r.Type !== 'AWS::CDK::Metadata',
   );
   const byType = new Map<string, number>();
   for (const r of resources) byType.set(r.Type, (byType.get(r.Type) ?? 0) + 1);
-  console.log(
-    `${path.relative(process.cwd(), path.join(outdir, file))}: ${resources.length} resources`,
-  );
-  for (const [type, count] of [...byType].sort())
-    console.log(`  ${String(count).padStart(3)} ${type}`);
-  console.log(
-    `  parameters: ${Object.keys(template.Parameters ?? {})
+  return [
+    `${path.relative(cwd, t.file)}: ${resources.length} resources`,
+    ...[...byType].sort().map(([type, count]) => `  ${String(count).padStart(3)} ${type}`),
+    `  parameters: ${Object.keys(t.template.Parameters ?? {})
       .filter((p) => p !== 'BootstrapVersion')
       .join(', ')}`,
-  );
-  console.log(`  outputs:    ${Object.keys(template.Outputs ?? {}).join(', ')}`);
+    `  outputs:    ${Object.keys(t.template.Outputs ?? {}).join(', ')}`,
+  ];
+}
+
+/** The config the CDK app recorded in a template's metadata, if it did. */
+export function templateFingerprint(t: SynthesizedTemplate): ConfigFingerprint | undefined {
+  return asFingerprint(t.template.Metadata?.[CONFIG_FINGERPRINT_METADATA_KEY]);
+}
+
+/** The config the cdk8s app recorded in `distDir`, if it did. */
+export function manifestsFingerprint(distDir: string): ConfigFingerprint | undefined {
+  const file = path.join(distDir, K8S_FINGERPRINT_FILE);
+  if (!fs.existsSync(file)) return undefined;
+  try {
+    return asFingerprint(JSON.parse(fs.readFileSync(file, 'utf8')));
+  } catch {
+    return undefined;
+  }
+}
+
+function asFingerprint(value: unknown): ConfigFingerprint | undefined {
+  if (value === null || typeof value !== 'object') return undefined;
+  const { source, sha256 } = value as Record<string, unknown>;
+  return typeof source === 'string' && typeof sha256 === 'string' ? { source, sha256 } : undefined;
 }

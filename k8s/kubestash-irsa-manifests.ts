@@ -13,6 +13,7 @@ import { JobGateRbacChart } from './charts/job-gate-rbac-chart';
 import { KubestashStorageChart } from './charts/kubestash-storage-chart';
 import { NamespacesChart } from './charts/namespaces-chart';
 import { ReconcilerRbacChart } from './charts/reconciler-rbac-chart';
+import { namespacesUsed } from './namespace-prerequisites';
 import { resolveManifestContext } from './manifest-context';
 import type { ManifestContext } from './manifest-context';
 import { operatorHelmValues } from './operator-helm-values';
@@ -44,6 +45,8 @@ export interface Manifests {
   readonly operatorHelmValues: string;
   /** Charts left out, and why. */
   readonly skipped: readonly string[];
+  /** Every namespace the charts put objects in, which must exist before they are applied. */
+  readonly namespaces: readonly string[];
 }
 
 /**
@@ -153,6 +156,7 @@ export function buildManifests(app: App, options: ManifestsOptions): Manifests {
     context,
     charts,
     skipped,
+    namespaces: namespacesUsed(charts),
     operatorHelmValues: operatorHelmValues({
       seedRoleArn: context.seedRoleArn,
       namespace: context.seed.operator.namespace,

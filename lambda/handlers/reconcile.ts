@@ -154,6 +154,13 @@ function report(deps: ReconcileHandlerDeps, seed: string, r: ReconcileResult): v
     emit('JobsReleased', MetricUnit.Count, r.jobs.released);
     emit('JobsHeld', MetricUnit.Count, r.jobs.held);
   }
+  if (r.takenRoleNames !== undefined) {
+    deps.logger.error('derived role names taken by foreign roles', {
+      seed,
+      roles: r.takenRoleNames,
+    });
+    emit('DerivedRoleNamesTaken', MetricUnit.Count, r.takenRoleNames.length);
+  }
   if (r.roleQuotaExceeded !== undefined) {
     deps.logger.error('IAM roles quota reached', { seed, iam: r.roleQuotaExceeded });
     emit('RoleQuotaExceeded', MetricUnit.Count, 1);

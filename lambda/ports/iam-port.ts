@@ -78,6 +78,22 @@ export interface IamPort {
   deleteRole(name: string): Promise<void>;
 }
 
+/**
+ * CreateRole found the name taken (`EntityAlreadyExists`). IAM role names are
+ * unique in the account whatever the path and ignoring case
+ * (https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_identifiers.html),
+ * so a role the reconciler did not list, at another path, in another case, or
+ * created since the list, blocks the name.
+ */
+export class RoleAlreadyExistsError extends Error {
+  constructor(readonly roleName: string) {
+    super(
+      `the role name ${roleName} is already taken in the account (by a role at another path, in another case, or created since ListRoles)`,
+    );
+    this.name = 'RoleAlreadyExistsError';
+  }
+}
+
 /** IAM refused a trust policy for its size; `quota` is the limit it named. */
 export class TrustPolicyQuotaExceededError extends Error {
   constructor(

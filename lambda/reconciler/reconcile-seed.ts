@@ -12,7 +12,11 @@ import { DEFAULT_TRUST_POLICY_QUOTA } from '../domain/policy-size';
 import { parseTrustPolicy } from '../domain/trust-policy';
 import { ROLE_ARN_ANNOTATION, SEED_ROLE_ANNOTATION } from '../ports/annotations';
 import type { IamPort, SeedRoleRecord } from '../ports/iam-port';
-import { RoleQuotaExceededError, TrustPolicyQuotaExceededError } from '../ports/iam-port';
+import {
+  RoleAlreadyExistsError,
+  RoleQuotaExceededError,
+  TrustPolicyQuotaExceededError,
+} from '../ports/iam-port';
 import type { KubernetesPort } from '../ports/kubernetes-port';
 import { KubernetesConflictError, KubernetesNotFoundError } from '../ports/kubernetes-port';
 import type { WebIdentityPort } from '../ports/web-identity-port';
@@ -59,6 +63,11 @@ export interface ReconcileResult {
    * refused with a {@link ROLE_QUOTA_EXCEEDED_REASON} Event.
    */
   readonly roleQuotaExceeded?: string;
+  /**
+   * Derived names CreateRole found taken by roles the seed does not own (at
+   * another path or in another case): the pass skipped those indices.
+   */
+  readonly takenRoleNames?: readonly string[];
   /** What became of the Jobs the gate holds (undefined without a gate). */
   readonly jobs?: ReleaseResult;
 }
@@ -76,6 +85,8 @@ interface Learned {
   readonly trustPolicyQuota?: number;
   /** IAM refused CreateRole: the account holds as many roles as its quota allows. */
   readonly roleQuota?: RoleQuotaExceededError;
+  /** Derived names CreateRole found taken by roles the seed does not own. */
+  readonly takenRoleNames?: readonly string[];
 }
 
 interface ListedServiceAccount extends ServiceAccountState {
@@ -138,6 +149,8 @@ interface SeedRead {
   readonly serviceAccounts: readonly ListedServiceAccount[];
   /** IAM refused CreateRole in an earlier attempt, and this pass therefore creates no role. */
   readonly roleQuota?: RoleQuotaExceededError;
+  /** Derived names an earlier attempt found taken by roles the seed does not own: skipped. */
+  readonly takenRoleNames: readonly string[];
 }
 
 /**
@@ -185,6 +198,7 @@ async function readStep(
     spec,
     roles,
     serviceAccounts,
+    takenRoleNames: learned.takenRoleNames ?? [],
     ...(quotaBound ? { roleQuota: learned.roleQuota } : {}),
   };
 }
@@ -208,6 +222,7 @@ function planStep(read: SeedRead, options: ReconcileOptions, now: Date): SeedPla
     now: now.toISOString(),
     roles: read.roles,
     serviceAccounts: read.serviceAccounts,
+    foreignRoleNames: read.takenRoleNames,
   });
   const { roleQuota } = read;
   if (roleQuota === undefined) return { plan: planned, reasonOf: (r) => r.reason, heldByQuota: 0 };
@@ -267,6 +282,13 @@ async function writeStep(
     // them back, grants what they hold, and creates nothing more.
     if (error instanceof RoleQuotaExceededError && learned.roleQuota === undefined) {
       return { retry: { ...learned, roleQuota: error } };
+    }
+    // A foreign role holds the name: the next attempt plans around it, so the
+    // ServiceAccounts that fit roles that exist are still granted and annotated
+    // (each retry learns one more name, so the pass ends).
+    const taken = learned.takenRoleNames ?? [];
+    if (error instanceof RoleAlreadyExistsError && !taken.includes(error.roleName)) {
+      return { retry: { ...learned, takenRoleNames: [...taken, error.roleName] } };
     }
     throw error;
   }
@@ -461,6 +483,10 @@ function summarize(
         (name) =>
           `${name} lacked some of the seed's policies (a run stopped between CreateRole and AttachRolePolicy); attached them before annotating`,
       ),
+      ...read.takenRoleNames.map(
+        (name) =>
+          `CreateRole ${name}: the name is taken by a role ${read.seedEnv.name} does not own (IAM role names are unique in the account ignoring path and case); skipped that index. Rename or delete that role to free the name`,
+      ),
       ...(roleQuota === undefined
         ? []
         : [
@@ -468,6 +494,7 @@ function summarize(
           ]),
     ],
     ...(roleQuota === undefined ? {} : { roleQuotaExceeded: roleQuota.message }),
+    ...(read.takenRoleNames.length === 0 ? {} : { takenRoleNames: read.takenRoleNames }),
     ...(jobs === undefined ? {} : { jobs }),
   };
 }

@@ -10,6 +10,14 @@ export const CONFIG_CONTEXT_KEY = 'config';
 /** A context key (or environment variable) that names a JSON file to use instead. */
 export const CONFIG_FILE_CONTEXT_KEY = 'configFile';
 export const CONFIG_FILE_ENV = 'KUBESTASH_IRSA_CONFIG_FILE';
+/**
+ * One route for both apps: the CDK app gets its context from the CDK CLI
+ * (cdk.json, then `-c` flags), the other programs from cdk.json plus the `-c`
+ * pairs `npm run synth` hands on in {@link CONTEXT_ENV}; in both, a config file
+ * is named once, by `-c configFile=` or by {@link CONFIG_FILE_ENV}. This
+ * variable holds a JSON object of `-c key=value` pairs.
+ */
+export const CONTEXT_ENV = 'KUBESTASH_IRSA_CONTEXT';
 
 /**
  * Builds the validated configuration from a context map such as CDK's:
@@ -66,18 +74,77 @@ export function configSourceOf(config: ProjectConfig): ConfigSource | undefined 
 
 /**
  * Reads the configuration the way `cdk synth` would, for programs that are not
- * the CDK app (the cdk8s app, the plan command): cdk.json's context, then the
- * file named by KUBESTASH_IRSA_CONFIG_FILE if set.
+ * the CDK app (the cdk8s app, the plan command): see {@link contextFromCdkJson}.
  */
 export function loadConfigFromCdkJson(projectDir: string, env = process.env): ProjectConfig {
-  const cdkJson = readJsonFile(path.join(projectDir, 'cdk.json'));
-  const context =
-    cdkJson !== null && typeof cdkJson === 'object' && 'context' in cdkJson
-      ? { ...(cdkJson.context as Record<string, unknown>) }
-      : {};
+  return loadConfig(
+    contextFromCdkJson(projectDir, env),
+    projectDir,
+    path.join(projectDir, 'cdk.json'),
+  );
+}
+
+/**
+ * Adds the config file named by {@link CONFIG_FILE_ENV} to a context, so that
+ * the variable works for the CDK app as for the cdk8s app.
+ *
+ * @param baseDir directory relative paths are resolved from (the project root)
+ * @throws ConfigError when `-c configFile=` and the variable name different files
+ */
+export function withConfigFileFromEnv(
+  context: Readonly<Record<string, unknown>>,
+  baseDir: string,
+  env: NodeJS.ProcessEnv = process.env,
+): Record<string, unknown> {
   const fromEnv = env[CONFIG_FILE_ENV];
-  if (fromEnv !== undefined && fromEnv !== '') context[CONFIG_FILE_CONTEXT_KEY] = fromEnv;
-  return loadConfig(context, projectDir, path.join(projectDir, 'cdk.json'));
+  if (fromEnv === undefined || fromEnv === '') return { ...context };
+  const fromContext = context[CONFIG_FILE_CONTEXT_KEY];
+  if (
+    typeof fromContext === 'string' &&
+    path.resolve(baseDir, fromContext) !== path.resolve(baseDir, fromEnv)
+  ) {
+    throw new ConfigError([
+      `${CONFIG_FILE_CONTEXT_KEY}: got "${fromContext}" from -c and "${fromEnv}" from ${CONFIG_FILE_ENV}: name the config file once, by one of the two`,
+    ]);
+  }
+  return { ...context, [CONFIG_FILE_CONTEXT_KEY]: fromEnv };
+}
+
+/**
+ * The context a program other than the CDK app sees, as `cdk synth` would build
+ * it: cdk.json's `context`, then the pairs in {@link CONTEXT_ENV} (the `-c`
+ * flags of `npm run synth`), then the file named by {@link CONFIG_FILE_ENV}.
+ *
+ * @throws ConfigError when cdk.json is unreadable, {@link CONTEXT_ENV} is not a
+ *   JSON object, or the file is named twice
+ */
+export function contextFromCdkJson(
+  projectDir: string,
+  env: NodeJS.ProcessEnv = process.env,
+): Record<string, unknown> {
+  const cdkJson = readJsonFile(path.join(projectDir, 'cdk.json'));
+  const fromCdkJson =
+    cdkJson !== null && typeof cdkJson === 'object' && 'context' in cdkJson
+      ? (cdkJson.context as Record<string, unknown>)
+      : {};
+  return withConfigFileFromEnv({ ...fromCdkJson, ...contextFromEnv(env) }, projectDir, env);
+}
+
+function contextFromEnv(env: NodeJS.ProcessEnv): Record<string, unknown> {
+  const text = env[CONTEXT_ENV];
+  if (text === undefined || text === '') return {};
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(text);
+  } catch {
+    parsed = undefined;
+  }
+  if (parsed === null || typeof parsed !== 'object' || Array.isArray(parsed)) {
+    throw new ConfigError([
+      `${CONTEXT_ENV}: got ${JSON.stringify(text)}: it must be a JSON object of -c pairs such as {"config.bucket.name":"x"}; unset it and pass -c to npm run synth instead`,
+    ]);
+  }
+  return parsed as Record<string, unknown>;
 }
 
 function readJsonFile(file: string): unknown {

@@ -29,7 +29,8 @@ function runMain(outdir: string, env: Record<string, string> = {}) {
     cwd: PROJECT_DIR,
     env: childEnv,
     encoding: 'utf8',
-    timeout: 60_000,
+    // The machine running the suite may be busy: a cold tsx start can take a minute.
+    timeout: 170_000,
   });
   return { status: result.status, stdout: result.stdout, stderr: result.stderr };
 }
@@ -47,7 +48,7 @@ describe('k8s/main.ts', () => {
     );
     fs.writeFileSync(path.join(outdir, 'notes.txt'), 'not a manifest');
     run = runMain(outdir);
-  });
+  }, 180_000);
 
   test('exits 0 on the example config', () => {
     expect({ status: run.status, stderr: run.status === 0 ? '' : run.stderr }).toEqual({
@@ -58,6 +59,8 @@ describe('k8s/main.ts', () => {
 
   test('writes the numbered chart files and the Helm values, and removes the stale manifest', () => {
     expect(fs.readdirSync(outdir).sort()).toEqual([
+      // Which config the manifests came from (npm run synth compares it with the template's).
+      '.synth-config',
       '0000-namespaces.k8s.yaml',
       '0001-reconciler-rbac.k8s.yaml',
       '0002-kubestash-storage.k8s.yaml',
@@ -66,6 +69,10 @@ describe('k8s/main.ts', () => {
       '0005-demo-workload.k8s.yaml',
       'notes.txt',
     ]);
+    expect(JSON.parse(fs.readFileSync(path.join(outdir, '.synth-config'), 'utf8'))).toEqual({
+      source: 'cdk.json context "config"',
+      sha256: expect.stringMatching(/^[0-9a-f]{12}$/),
+    });
     // Beside dist/, not in it: kubectl apply -R and cdk8s would take it for a manifest.
     expect(fs.readdirSync(path.join(work, 'helm-values'))).toEqual(['kubestash-values.yaml']);
     for (const file of fs.readdirSync(outdir).filter((f) => f.endsWith('.k8s.yaml'))) {
@@ -95,6 +102,46 @@ describe('k8s/main.ts', () => {
   });
 });
 
+describe('k8s/main.ts keeps the last good output', () => {
+  test('a failed synthesis leaves the previous dist/ as it was and ends with one line saying so', () => {
+    const outdir = path.join(work, 'kept-dist');
+    expect(runMain(outdir).status).toBe(0);
+    const before = Object.fromEntries(
+      fs.readdirSync(outdir).map((f) => [f, fs.readFileSync(path.join(outdir, f), 'utf8')]),
+    );
+
+    const run = runMain(outdir, {
+      KUBESTASH_IRSA_CONTEXT: JSON.stringify({
+        'config.kubernetes.retention.maxRetentionPeriod': 'soon',
+      }),
+    });
+
+    expect(run.status).toBe(1);
+    const after = Object.fromEntries(
+      fs.readdirSync(outdir).map((f) => [f, fs.readFileSync(path.join(outdir, f), 'utf8')]),
+    );
+    expect(after).toEqual(before);
+    expect(fs.readdirSync(work).filter((f) => f.startsWith('.kept-dist'))).toEqual([]);
+    expect(run.stderr.trimEnd().split('\n').at(-1)).toBe(
+      `synth:k8s failed (see above); ${path.relative(PROJECT_DIR, outdir)}/ still holds the previous manifests.`,
+    );
+    expect(run.stderr).not.toMatch(/^\s+at /m);
+  }, 360_000);
+
+  test('the -c pairs of npm run synth (KUBESTASH_IRSA_CONTEXT) reach the manifests and their record', () => {
+    const outdir = path.join(work, 'flag-dist');
+    const run = runMain(outdir, {
+      KUBESTASH_IRSA_CONTEXT: JSON.stringify({ 'config.bucket.prefix': 'from/flag' }),
+    });
+    expect(run.status).toBe(0);
+    const storage = fs.readFileSync(path.join(outdir, '0002-kubestash-storage.k8s.yaml'), 'utf8');
+    expect(storage).toContain('prefix: from/flag/prod-cluster');
+    expect(JSON.parse(fs.readFileSync(path.join(outdir, '.synth-config'), 'utf8'))).toMatchObject({
+      source: 'cdk.json context "config", -c config.bucket.prefix',
+    });
+  }, 180_000);
+});
+
 describe('k8s/main.ts after cdk deploy --outputs-file', () => {
   const gateUrl = 'https://abcdefghijklmnopqrstuvwxyz012345.lambda-url.us-east-1.on.aws/';
 
@@ -111,7 +158,7 @@ describe('k8s/main.ts after cdk deploy --outputs-file', () => {
     expect(JSON.stringify(webhook)).toContain(gateUrl.replace(/\/$/, ''));
     // The token is never synthesized: a placeholder the documented apply step fills.
     expect(JSON.stringify(webhook)).toContain(`/clusters/prod-cluster/${GATE_TOKEN_PLACEHOLDER}`);
-  });
+  }, 180_000);
 
   test('without JobGateUrl in the file: exits 1 naming the key, the file and the command', () => {
     const file = path.join(work, 'old-outputs.json');
@@ -124,7 +171,7 @@ describe('k8s/main.ts after cdk deploy --outputs-file', () => {
     );
     expect(run.stderr).toContain(`npx cdk deploy --outputs-file ${file}`);
     expect(run.stderr).not.toMatch(/^\s+at /m);
-  });
+  }, 180_000);
 });
 
 describe('k8s/main.ts with a bad config', () => {
@@ -155,7 +202,7 @@ describe('k8s/main.ts with a bad config', () => {
     expect(run.stderr).not.toMatch(/^\s+at /m);
     expect(run.stderr).not.toContain('ConfigError:');
     expect(fs.existsSync(outdir)).toBe(false);
-  });
+  }, 180_000);
 
   test('an unreadable config file is a ConfigError too', () => {
     const run = runMain(path.join(work, 'none-dist'), {
@@ -164,5 +211,5 @@ describe('k8s/main.ts with a bad config', () => {
     expect(run.status).toBe(1);
     expect(run.stderr).toContain('configFile: cannot read');
     expect(run.stderr).not.toMatch(/^\s+at /m);
-  });
+  }, 180_000);
 });

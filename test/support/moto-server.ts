@@ -23,7 +23,7 @@ export const MOTO_CLIENT_CONFIG = {
 /** moto's default account. */
 export const MOTO_ACCOUNT = '123456789012';
 
-export async function startMotoServer(timeoutMs = 20000): Promise<MotoServer> {
+export async function startMotoServer(timeoutMs = 50000): Promise<MotoServer> {
   const port = await freePort();
   const endpoint = `http://127.0.0.1:${port}`;
   const child: ChildProcess = spawn('moto_server', ['-H', '127.0.0.1', '-p', String(port)], {

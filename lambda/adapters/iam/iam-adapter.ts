@@ -21,17 +21,14 @@ import type {
   RoleTag,
   SeedRoleRecord,
 } from '../../ports/iam-port';
-import { RoleQuotaExceededError, TrustPolicyQuotaExceededError } from '../../ports/iam-port';
+import {
+  RoleAlreadyExistsError,
+  RoleQuotaExceededError,
+  TrustPolicyQuotaExceededError,
+} from '../../ports/iam-port';
 
-/** Raised when CreateRole finds the name taken: the caller's view of IAM is stale. */
-export class RoleAlreadyExistsError extends Error {
-  constructor(readonly roleName: string) {
-    super(
-      `role ${roleName} already exists although ListRoles did not show it (IAM is eventually consistent); the next run will see it`,
-    );
-    this.name = 'RoleAlreadyExistsError';
-  }
-}
+/** Raised when CreateRole finds the name taken; the port's error, named here for the adapter's callers. */
+export { RoleAlreadyExistsError } from '../../ports/iam-port';
 
 /**
  * The IamPort over the AWS SDK. Retries for throttling are the SDK client's

@@ -20,6 +20,9 @@ import type { FaultyAwsHandler } from '../../support/faulty-aws-handler';
 import { MOTO_ACCOUNT } from '../../support/moto-server';
 import { ReconcileHarness, SEED, SEED_ARN } from '../../support/reconcile-harness';
 
+// These tests read the EMF lines, which test/support/jest-quiet-env.ts turns off for the rest.
+process.env.POWERTOOLS_METRICS_DISABLED = 'false';
+
 const PATH = '/kubestash-irsa/';
 const h = ReconcileHarness.forJest();
 /** Everything written to stdout during a test: the EMF lines the Metrics utility prints. */

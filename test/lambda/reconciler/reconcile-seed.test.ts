@@ -1,3 +1,4 @@
+import { CreateRoleCommand } from '@aws-sdk/client-iam';
 import { IamAdapter } from '../../../lambda/adapters/iam/iam-adapter';
 import { parseTrustPolicy } from '../../../lambda/domain/trust-policy';
 import { reconcileSeed } from '../../../lambda/reconciler/reconcile-seed';
@@ -193,4 +194,37 @@ describe('reconcileSeed against moto and the Kubernetes test server', () => {
       }
     },
   );
+});
+
+describe('derived names taken by roles the seed does not own (issue 11)', () => {
+  // IAM role names are unique in the account whatever the path (and ignoring case):
+  // https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_identifiers.html
+  // moto refuses a name taken at another path with IAM's EntityAlreadyExists, as IAM does.
+  test('a foreign role named <seed>-<i> at another path is skipped: the pass grants and annotates around it', async () => {
+    await setUp();
+    const { client } = h.iam();
+    await client.send(
+      new CreateRoleCommand({
+        RoleName: 'KubestashRole-0',
+        Path: '/hand-made/',
+        AssumeRolePolicyDocument: JSON.stringify({ Version: '2012-10-17', Statement: [] }),
+      }),
+    );
+    addServiceAccounts(25);
+    const { deps: d } = deps();
+    const result = await reconcileSeed(d, SEED, OPTIONS);
+    expect(result).toMatchObject({
+      annotated: 25,
+      takenRoleNames: ['KubestashRole-0'],
+    });
+    expect(result.warnings).toEqual(
+      expect.arrayContaining([
+        expect.stringContaining('CreateRole KubestashRole-0: the name is taken by a role'),
+      ]),
+    );
+    expect((await d.iam.listRolesUnderPath('/kubestash-irsa/')).map((r) => r.name).sort()).toEqual([
+      'KubestashRole-1',
+      'KubestashRole-2',
+    ]);
+  });
 });

@@ -1,7 +1,12 @@
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { ConfigError, loadConfig, loadConfigFromCdkJson } from '../../../lib/config';
+import {
+  ConfigError,
+  contextFromCdkJson,
+  loadConfig,
+  loadConfigFromCdkJson,
+} from '../../../lib/config';
 import { PROJECT_DIR, exampleConfigInput } from '../../support/example-app';
 
 describe('loadConfig', () => {
@@ -77,6 +82,21 @@ describe('loadConfig', () => {
     fs.writeFileSync(file, JSON.stringify({ ...exampleConfigInput(), stackName: 'Other' }));
     expect(loadConfigFromCdkJson(PROJECT_DIR, { KUBESTASH_IRSA_CONFIG_FILE: file }).stackName).toBe(
       'Other',
+    );
+  });
+});
+
+describe('contextFromCdkJson', () => {
+  test('the -c pairs npm run synth hands on in KUBESTASH_IRSA_CONTEXT override cdk.json', () => {
+    const context = contextFromCdkJson(PROJECT_DIR, {
+      KUBESTASH_IRSA_CONTEXT: JSON.stringify({ 'config.bucket.name': 'from-flag' }),
+    });
+    expect(loadConfig(context, PROJECT_DIR).bucket.name).toBe('from-flag');
+  });
+
+  test('a KUBESTASH_IRSA_CONTEXT that is not a JSON object says what it must be', () => {
+    expect(() => contextFromCdkJson(PROJECT_DIR, { KUBESTASH_IRSA_CONTEXT: '[1]' })).toThrow(
+      /KUBESTASH_IRSA_CONTEXT: got "\[1\]": it must be a JSON object/,
     );
   });
 });
