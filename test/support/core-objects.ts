@@ -6,6 +6,7 @@ import { ServiceAccount } from 'kubernetes-models/v1/ServiceAccount';
 import { DaemonSet } from 'kubernetes-models/apps/v1/DaemonSet';
 import { CronJob } from 'kubernetes-models/batch/v1/CronJob';
 import { ClusterRole } from 'kubernetes-models/rbac.authorization.k8s.io/v1/ClusterRole';
+import { Role } from 'kubernetes-models/rbac.authorization.k8s.io/v1/Role';
 import { RoleBinding } from 'kubernetes-models/rbac.authorization.k8s.io/v1/RoleBinding';
 import { MutatingWebhookConfiguration } from 'kubernetes-models/admissionregistration.k8s.io/v1/MutatingWebhookConfiguration';
 import { PROJECT_DIR } from './example-app';
@@ -60,6 +61,11 @@ const CORE_KINDS: Record<string, { model: (o: object) => CoreModel; type: string
       model: (o) => new MutatingWebhookConfiguration(o as never),
       type: 'IMutatingWebhookConfiguration',
       from: 'admissionregistration.k8s.io/v1/MutatingWebhookConfiguration',
+    },
+    'rbac.authorization.k8s.io/v1/Role': {
+      model: (o) => new Role(o as never),
+      type: 'IRole',
+      from: 'rbac.authorization.k8s.io/v1/Role',
     },
     'rbac.authorization.k8s.io/v1/RoleBinding': {
       model: (o) => new RoleBinding(o as never),
