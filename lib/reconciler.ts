@@ -6,6 +6,7 @@ import type { NodejsFunction } from 'aws-cdk-lib/aws-lambda-nodejs';
 import { Construct } from 'constructs';
 import { AuditLogForwarder } from './audit-log-forwarder';
 import { alphanumeric } from './config/project-config';
+import type { FunctionNetwork } from './function-network';
 import { projectFunction } from './lambda-bundle';
 import { ReconcileQueue } from './reconcile-queue';
 import type { ReconcilerRole } from './reconciler-role';
@@ -52,6 +53,13 @@ export interface ReconcilerProps {
    * Release the Jobs a job gate holds. Undefined when the stack has no gate.
    */
   readonly gate?: ReconcilerGateProps;
+
+  /**
+   * Run in these private subnets, for clusters whose API server is private
+   * or allowlisted (docs/private-clusters.md).
+   * @default outside any VPC
+   */
+  readonly network?: FunctionNetwork;
 }
 
 export interface ReconcilerGateProps {
@@ -94,6 +102,7 @@ export class Reconciler extends Construct {
       role: props.role.role,
       timeout,
       memorySize: 1024,
+      ...props.network?.placement(),
       environment: {
         // toJsonString: provider ARNs may be tokens resolved at deploy time.
         RECONCILER_SEEDS: Stack.of(this).toJsonString(
@@ -116,6 +125,7 @@ export class Reconciler extends Construct {
             }),
       },
     });
+    props.network?.grantNetworkInterfaces(props.role.role);
     this.function.addEventSource(
       new SqsEventSource(this.queue.queue, {
         batchSize: 10,
