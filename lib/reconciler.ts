@@ -155,7 +155,7 @@ export class Reconciler extends Construct {
       });
     }
 
-    this.alarms = this.createAlarms(seedNames);
+    this.alarms = [...this.createAlarms(seedNames), ...this.unreachableAlarms(props.clusterNames)];
   }
 
   private createAlarms(seedNames: readonly string[]): cloudwatch.Alarm[] {
@@ -198,6 +198,33 @@ export class Reconciler extends Construct {
       );
     }
     return alarms;
+  }
+
+  /**
+   * One alarm per cluster whose API server a pass could not connect to
+   * (metric ClusterUnreachable, dimension Cluster): its backups wait until the
+   * network is fixed (docs/private-clusters.md). Two datapoints out of three
+   * so that one blip does not page anyone.
+   */
+  private unreachableAlarms(clusterNames: readonly string[]): cloudwatch.Alarm[] {
+    return clusterNames.map(
+      (cluster) =>
+        new cloudwatch.Alarm(this, `Unreachable${alphanumeric(cluster)}`, {
+          alarmDescription: `kubestash-irsa (${Stack.of(this).stackName}): the reconciler cannot connect to the API server of cluster ${cluster}; its ServiceAccounts keep their roles but new ones wait. The log line "cluster API server unreachable" names the likely cause`,
+          metric: new cloudwatch.Metric({
+            namespace: 'KubestashIrsa',
+            metricName: 'ClusterUnreachable',
+            dimensionsMap: { service: 'reconciler', Cluster: cluster },
+            statistic: 'Sum',
+            period: Duration.minutes(5),
+          }),
+          threshold: 1,
+          evaluationPeriods: 3,
+          datapointsToAlarm: 2,
+          comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
+          treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
+        }),
+    );
   }
 
   /** An alarm on one of the handler's per-seed metrics (namespace KubestashIrsa, dimension Seed). */
