@@ -193,6 +193,7 @@ describe('KubestashIrsaStack', () => {
         'AWS::CloudWatch::Alarm',
         'AWS::CloudWatch::Alarm',
         'AWS::CloudWatch::Alarm',
+        'AWS::CloudWatch::Alarm',
         'AWS::EKS::AccessEntry',
         'AWS::Events::EventBus',
         'AWS::Events::Rule',
