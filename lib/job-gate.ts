@@ -7,6 +7,7 @@ import type { NodejsFunction } from 'aws-cdk-lib/aws-lambda-nodejs';
 import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
 import { Construct } from 'constructs';
 import { alphanumeric } from './config/project-config';
+import type { FunctionNetwork } from './function-network';
 import { projectFunction } from './lambda-bundle';
 
 export interface JobGateBucket {
@@ -53,6 +54,13 @@ export interface JobGateProps {
    * @default false
    */
   readonly observeOnly?: boolean;
+  /**
+   * Run in these private subnets, beside the reconciler, so the gate reaches
+   * a private API server (docs/private-clusters.md). The API server still
+   * calls the gate through its Function URL, which a VPC placement does not change.
+   * @default outside any VPC
+   */
+  readonly network?: FunctionNetwork;
 }
 
 /**
@@ -130,6 +138,7 @@ export class JobGate extends Construct {
       // The API server waits at most timeoutSeconds (≤ 30); the gate answers in milliseconds.
       timeout: Duration.seconds(5),
       reservedConcurrentExecutions: props.reservedConcurrency ?? 10,
+      ...props.network?.placement(),
       environment: {
         EVENT_BUS_NAME: props.eventBus.eventBusName,
         ALLOWED_NAMESPACES: props.allowedNamespaces,
@@ -147,6 +156,7 @@ export class JobGate extends Construct {
         GATE_OBSERVE_ONLY: String(props.observeOnly ?? false),
       },
     });
+    if (this.function.role !== undefined) props.network?.grantNetworkInterfaces(this.function.role);
     props.eventBus.grantPutEventsTo(this.function);
     Object.values(tokenSecrets).forEach((secret) => secret.grantRead(this.function));
 

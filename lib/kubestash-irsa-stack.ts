@@ -1,5 +1,6 @@
 import { CfnOutput, CfnParameter, Duration, Fn, Stack } from 'aws-cdk-lib';
 import type { StackProps } from 'aws-cdk-lib';
+import * as ec2 from 'aws-cdk-lib/aws-ec2';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as kms from 'aws-cdk-lib/aws-kms';
 import type { Construct } from 'constructs';
@@ -15,9 +16,12 @@ import {
 } from './config/project-config';
 import type { ProjectConfig, SeedConfig } from './config/project-config';
 import { jobGateTokenOutput } from '../k8s/stack-outputs';
+import { apisCalledFromVpc } from './config/network-config';
+import type { CalledApi } from './config/network-config';
 import { DatabaseDumpRole } from './database-dump-role';
 import { DerivedRoleBoundary } from './derived-role-boundary';
 import { DerivedRoleCleanup } from './derived-role-cleanup';
+import { FunctionNetwork } from './function-network';
 import { JobGate } from './job-gate';
 import { Reconciler } from './reconciler';
 import { ReconcilerRole } from './reconciler-role';
@@ -50,6 +54,8 @@ export class KubestashIrsaStack extends Stack {
   readonly jobGate?: JobGate;
   /** One per `databaseDumps` entry of the config. */
   readonly databaseDumps: readonly DatabaseDumpRole[];
+  /** Where the reconciler and gate run; undefined when the config has no `network`. */
+  readonly network?: FunctionNetwork;
 
   /** Console parameter groups, in the order the console shows them. */
   private readonly parameterGroups = new Map<string, LabelledParameter[]>();
@@ -108,6 +114,8 @@ export class KubestashIrsaStack extends Stack {
       clusterNames: config.clusters.map((c) => c.name),
     });
 
+    this.network = this.createNetwork(config);
+
     const providerOf = (name: string) => {
       const found = this.oidcProviders.find((p) => p.clusterName === name);
       if (found === undefined) throw new Error(`no OIDC provider for cluster ${name}`);
@@ -134,6 +142,7 @@ export class KubestashIrsaStack extends Stack {
             proofDelay: Duration.seconds(config.jobGate.proofDelaySeconds),
           }
         : undefined,
+      network: this.network,
     });
     // On stack deletion the reconciler goes first, so it cannot re-create roles the cleanup removes.
     this.reconciler.function.node.addDependency(this.cleanup.resource);
@@ -160,6 +169,7 @@ export class KubestashIrsaStack extends Stack {
         observeOnly: gate.observeOnly,
         reservedConcurrency: gate.reservedConcurrency,
         kubernetesGroup: config.kubernetes.gateGroup,
+        network: this.network,
       });
       this.output(
         'JobGateUrl',
@@ -239,6 +249,49 @@ export class KubestashIrsaStack extends Stack {
         ),
       },
     };
+  }
+
+  /**
+   * The private subnets the reconciler and gate run in, when the config has a
+   * `network`: one per stack, because one reconciler serves every cluster of
+   * a seed in one serialized pass (docs/private-clusters.md, "One function per stack").
+   */
+  private createNetwork(config: ProjectConfig): FunctionNetwork | undefined {
+    const { network } = config;
+    if (network === undefined) return undefined;
+    const services: Record<CalledApi, ec2.InterfaceVpcEndpointAwsService> = {
+      eks: ec2.InterfaceVpcEndpointAwsService.EKS,
+      iam: ec2.InterfaceVpcEndpointAwsService.IAM,
+      sts: ec2.InterfaceVpcEndpointAwsService.STS,
+      events: ec2.InterfaceVpcEndpointAwsService.EVENTBRIDGE,
+      secretsmanager: ec2.InterfaceVpcEndpointAwsService.SECRETS_MANAGER,
+    };
+    const functionNetwork = new FunctionNetwork(this, 'Network', {
+      vpcId: network.vpcId,
+      subnets: network.subnets,
+      clusters: config.clusters.flatMap((c) =>
+        c.securityGroupId === undefined
+          ? []
+          : [{ name: c.name, securityGroupId: c.securityGroupId }],
+      ),
+      clusterIngress: network.clusterIngress,
+      interfaceEndpoints: network.interfaceEndpoints
+        ? apisCalledFromVpc(config).map((api) => services[api])
+        : [],
+    });
+    for (const { cluster, command } of functionNetwork.ingressCommands) {
+      this.output(
+        `ClusterIngressCommand${alphanumeric(cluster)}`,
+        command,
+        `Run once so cluster ${cluster}'s security group admits the kubestash-irsa Lambdas on 443`,
+      );
+    }
+    this.output(
+      'FunctionSecurityGroupId',
+      functionNetwork.securityGroup.securityGroupId,
+      'Security group of the kubestash-irsa Lambdas (egress 443 only)',
+    );
+    return functionNetwork;
   }
 
   private createSeed(config: ProjectConfig, seed: SeedConfig, allowedNamespaces: string): SeedRole {

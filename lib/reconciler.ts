@@ -6,6 +6,7 @@ import type { NodejsFunction } from 'aws-cdk-lib/aws-lambda-nodejs';
 import { Construct } from 'constructs';
 import { AuditLogForwarder } from './audit-log-forwarder';
 import { alphanumeric } from './config/project-config';
+import type { FunctionNetwork } from './function-network';
 import { projectFunction } from './lambda-bundle';
 import { ReconcileQueue } from './reconcile-queue';
 import type { ReconcilerRole } from './reconciler-role';
@@ -52,6 +53,13 @@ export interface ReconcilerProps {
    * Release the Jobs a job gate holds. Undefined when the stack has no gate.
    */
   readonly gate?: ReconcilerGateProps;
+
+  /**
+   * Run in these private subnets, for clusters whose API server is private
+   * or allowlisted (docs/private-clusters.md).
+   * @default outside any VPC
+   */
+  readonly network?: FunctionNetwork;
 }
 
 export interface ReconcilerGateProps {
@@ -94,6 +102,7 @@ export class Reconciler extends Construct {
       role: props.role.role,
       timeout,
       memorySize: 1024,
+      ...props.network?.placement(),
       environment: {
         // toJsonString: provider ARNs may be tokens resolved at deploy time.
         RECONCILER_SEEDS: Stack.of(this).toJsonString(
@@ -116,6 +125,7 @@ export class Reconciler extends Construct {
             }),
       },
     });
+    props.network?.grantNetworkInterfaces(props.role.role);
     this.function.addEventSource(
       new SqsEventSource(this.queue.queue, {
         batchSize: 10,
@@ -145,7 +155,7 @@ export class Reconciler extends Construct {
       });
     }
 
-    this.alarms = this.createAlarms(seedNames);
+    this.alarms = [...this.createAlarms(seedNames), ...this.unreachableAlarms(props.clusterNames)];
   }
 
   private createAlarms(seedNames: readonly string[]): cloudwatch.Alarm[] {
@@ -188,6 +198,33 @@ export class Reconciler extends Construct {
       );
     }
     return alarms;
+  }
+
+  /**
+   * One alarm per cluster whose API server a pass could not connect to
+   * (metric ClusterUnreachable, dimension Cluster): its backups wait until the
+   * network is fixed (docs/private-clusters.md). Two datapoints out of three
+   * so that one blip does not page anyone.
+   */
+  private unreachableAlarms(clusterNames: readonly string[]): cloudwatch.Alarm[] {
+    return clusterNames.map(
+      (cluster) =>
+        new cloudwatch.Alarm(this, `Unreachable${alphanumeric(cluster)}`, {
+          alarmDescription: `kubestash-irsa (${Stack.of(this).stackName}): the reconciler cannot connect to the API server of cluster ${cluster}; its ServiceAccounts keep their roles but new ones wait. The log line "cluster API server unreachable" names the likely cause`,
+          metric: new cloudwatch.Metric({
+            namespace: 'KubestashIrsa',
+            metricName: 'ClusterUnreachable',
+            dimensionsMap: { service: 'reconciler', Cluster: cluster },
+            statistic: 'Sum',
+            period: Duration.minutes(5),
+          }),
+          threshold: 1,
+          evaluationPeriods: 3,
+          datapointsToAlarm: 2,
+          comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
+          treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
+        }),
+    );
   }
 
   /** An alarm on one of the handler's per-seed metrics (namespace KubestashIrsa, dimension Seed). */

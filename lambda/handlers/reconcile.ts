@@ -161,6 +161,20 @@ function report(deps: ReconcileHandlerDeps, seed: string, r: ReconcileResult): v
     });
     emit('DerivedRoleNamesTaken', MetricUnit.Count, r.takenRoleNames.length);
   }
+  for (const u of r.unreachableClusters) {
+    // One line per cluster and pass, and no Kubernetes Event: there is nowhere to record it.
+    deps.logger.error('cluster API server unreachable', {
+      seed,
+      cluster: u.cluster,
+      code: u.code,
+      likelyCause: u.likelyCause,
+      error: u.message,
+      kept: 'its ServiceAccounts keep their roles; nothing there was annotated or released',
+    });
+    const metric = deps.metrics.singleMetric();
+    metric.addDimension('Cluster', u.cluster);
+    metric.addMetric('ClusterUnreachable', MetricUnit.Count, 1);
+  }
   if (r.roleQuotaExceeded !== undefined) {
     deps.logger.error('IAM roles quota reached', { seed, iam: r.roleQuotaExceeded });
     emit('RoleQuotaExceeded', MetricUnit.Count, 1);
@@ -176,7 +190,10 @@ export const handler = async (event: SQSEvent): Promise<SQSBatchResponse> => {
   if (built === undefined) {
     const env = readReconcilerEnv(process.env);
     const region = requiredEnv('AWS_REGION');
-    const eks = new EKSClient({ maxAttempts: 5 });
+    // Bounded connects: from subnets without a route to an AWS API a call fails in seconds
+    // (and says so in the log) instead of hanging until the Lambda times out.
+    const requestHandler = { connectionTimeout: 3000, requestTimeout: 20000 };
+    const eks = new EKSClient({ maxAttempts: 5, requestHandler });
     const connector = new EksClusterConnector(eks);
     const clusters = new Map<string, KubernetesPort>();
     const kubernetes = (name: string): KubernetesPort => {
@@ -193,8 +210,10 @@ export const handler = async (event: SQSEvent): Promise<SQSBatchResponse> => {
       return client;
     };
     // AssumeRoleWithWebIdentity is authorized by the token alone: this client signs nothing that matters.
-    const webIdentity = new StsWebIdentity(new STSClient({ maxAttempts: 3 }));
-    const iam = new IamAdapter(new IAMClient({ maxAttempts: 8, retryMode: 'adaptive' }));
+    const webIdentity = new StsWebIdentity(new STSClient({ maxAttempts: 3, requestHandler }));
+    const iam = new IamAdapter(
+      new IAMClient({ maxAttempts: 8, retryMode: 'adaptive', requestHandler }),
+    );
     built = createReconcileHandler({
       env,
       reconcile: (seed, options) =>

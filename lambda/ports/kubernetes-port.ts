@@ -249,3 +249,23 @@ export class KubernetesUnavailableError extends KubernetesApiError {
     this.name = 'KubernetesUnavailableError';
   }
 }
+
+/**
+ * No connection to the API server could be made at all (timed out before the
+ * TLS session, refused, no route, name not resolved): the reconciler's network
+ * does not reach this cluster. Nothing was read or written. `likelyCause` says
+ * what to check, for operators; `code` is the network error's.
+ */
+export class KubernetesUnreachableError extends KubernetesUnavailableError {
+  constructor(
+    target: KubernetesRequestTarget,
+    attempts: number,
+    readonly code: string,
+    readonly likelyCause: string,
+    message: string,
+    options?: { cause?: unknown },
+  ) {
+    super(target, undefined, attempts, message, options);
+    this.name = 'KubernetesUnreachableError';
+  }
+}

@@ -7,6 +7,7 @@ import type {
   SeedSpec,
   ServiceAccountState,
 } from '../domain/plan-types';
+import { heldServiceAccounts } from '../domain/held-subjects';
 import { plan } from '../domain/planner';
 import { DEFAULT_TRUST_POLICY_QUOTA } from '../domain/policy-size';
 import { parseTrustPolicy } from '../domain/trust-policy';
@@ -18,7 +19,11 @@ import {
   TrustPolicyQuotaExceededError,
 } from '../ports/iam-port';
 import type { KubernetesPort } from '../ports/kubernetes-port';
-import { KubernetesConflictError, KubernetesNotFoundError } from '../ports/kubernetes-port';
+import {
+  KubernetesConflictError,
+  KubernetesNotFoundError,
+  KubernetesUnreachableError,
+} from '../ports/kubernetes-port';
 import type { WebIdentityPort } from '../ports/web-identity-port';
 import { proveRoles } from './prove-roles';
 import type { RoleProof } from './prove-roles';
@@ -70,6 +75,20 @@ export interface ReconcileResult {
   readonly takenRoleNames?: readonly string[];
   /** What became of the Jobs the gate holds (undefined without a gate). */
   readonly jobs?: ReleaseResult;
+  /**
+   * Clusters of the seed whose API server could not be connected to. Their
+   * grants were kept as the roles hold them; nothing was read or written there.
+   */
+  readonly unreachableClusters: readonly UnreachableCluster[];
+}
+
+/** A cluster the pass could not connect to, and why that most likely is. */
+export interface UnreachableCluster {
+  readonly cluster: string;
+  /** The network error's code, e.g. ECONNECTTIMEOUT. */
+  readonly code: string;
+  readonly likelyCause: string;
+  readonly message: string;
 }
 
 /**
@@ -129,7 +148,7 @@ async function reconcilePass(
   const planned = planStep(read, options, deps.now());
   const written = await writeStep(deps.iam, read, planned, learned);
   if ('retry' in written) return reconcilePass(deps, seedEnv, options, written.retry);
-  const proven = await proveStep(deps, planned, options);
+  const proven = await proveStep(deps, read, planned, options);
   const annotated = await annotateStep(deps, read, planned, proven);
   const events = await refuseStep(deps, read, planned);
   const jobs = await releaseStep(deps, read, planned, annotated, options);
@@ -147,6 +166,8 @@ interface SeedRead {
   readonly spec: SeedSpec;
   readonly roles: readonly ExistingRole[];
   readonly serviceAccounts: readonly ListedServiceAccount[];
+  /** Clusters that could not be connected to; their ServiceAccounts above are the held ones. */
+  readonly unreachable: readonly UnreachableCluster[];
   /** IAM refused CreateRole in an earlier attempt, and this pass therefore creates no role. */
   readonly roleQuota?: RoleQuotaExceededError;
   /** Derived names an earlier attempt found taken by roles the seed does not own: skipped. */
@@ -184,12 +205,18 @@ async function readStep(
   // whole pass (and every pass after it) on the first CreateRole.
   const quotaBound = learned.roleQuota !== undefined && roles.length < settings.roleCreationLimit;
   const spec: SeedSpec = quotaBound ? { ...seed, roleCreationLimit: roles.length } : seed;
-  const serviceAccounts = await readServiceAccounts(
+  const { serviceAccounts, unreachable } = await readServiceAccounts(
     deps,
     spec,
     settings.allowedNamespaces,
     options,
   );
+  // An unreachable cluster's subjects stay where the roles hold them: not seen is not gone.
+  const held = heldServiceAccounts(
+    spec,
+    roles,
+    unreachable.map((u) => u.cluster),
+  ).map((sa) => ({ ...sa, uid: '' }));
   return {
     seedEnv,
     seedRole,
@@ -197,7 +224,8 @@ async function readStep(
     quota,
     spec,
     roles,
-    serviceAccounts,
+    serviceAccounts: [...serviceAccounts, ...held],
+    unreachable,
     takenRoleNames: learned.takenRoleNames ?? [],
     ...(quotaBound ? { roleQuota: learned.roleQuota } : {}),
   };
@@ -307,13 +335,15 @@ type Proven = ReadonlyMap<string, RoleProof>;
  */
 async function proveStep(
   deps: ReconcileDeps,
+  read: SeedRead,
   planned: SeedPlan,
   options: ReconcileOptions,
 ): Promise<Proven> {
   const proof = options.gate?.proof;
   if (proof === undefined || deps.webIdentity === undefined) return new Map();
   const byRole = new Map<string, Assignment[]>();
-  for (const a of planned.plan.assignments.filter((x) => x.annotate)) {
+  const reachable = reachableFilter(read);
+  for (const a of planned.plan.assignments.filter((x) => x.annotate && reachable(x))) {
     byRole.set(a.roleArn, [...(byRole.get(a.roleArn) ?? []), a]);
   }
   return proveRoles(
@@ -358,7 +388,8 @@ async function annotateStep(
   const unproven = new Map<string, { reason: string; message: string }>();
   const deferred = new Set<string>();
   let annotated = 0;
-  for (const a of assignments.filter((x) => x.annotate)) {
+  const reachable = reachableFilter(read);
+  for (const a of assignments.filter((x) => x.annotate && reachable(x))) {
     const proof = proven.get(a.roleArn);
     if (proof?.kind === 'deferred') {
       deferred.add(keyOf(a));
@@ -398,7 +429,8 @@ async function annotateStep(
 async function refuseStep(deps: ReconcileDeps, read: SeedRead, planned: SeedPlan): Promise<number> {
   const byKey = new Map(read.serviceAccounts.map((sa) => [keyOf(sa), sa]));
   let events = 0;
-  for (const r of planned.plan.refusals) {
+  const reachable = reachableFilter(read);
+  for (const r of planned.plan.refusals.filter(reachable)) {
     const sa = byKey.get(keyOf(r));
     if (sa === undefined) continue;
     try {
@@ -437,7 +469,9 @@ async function releaseStep(
   return releaseGatedJobs(
     { kubernetes: deps.kubernetes, now: deps.now },
     {
-      clusters: read.spec.clusters.map((c) => c.name),
+      clusters: read.spec.clusters
+        .map((c) => c.name)
+        .filter((name) => reachableFilter(read)({ cluster: name })),
       namespaces: read.settings.allowedNamespaces,
       granted: annotated.granted,
       proven: options.gate.proof !== undefined && deps.webIdentity !== undefined,
@@ -496,7 +530,14 @@ function summarize(
     ...(roleQuota === undefined ? {} : { roleQuotaExceeded: roleQuota.message }),
     ...(read.takenRoleNames.length === 0 ? {} : { takenRoleNames: read.takenRoleNames }),
     ...(jobs === undefined ? {} : { jobs }),
+    unreachableClusters: read.unreachable,
   };
+}
+
+/** Whether an item is on a cluster this pass could connect to (no writes anywhere else). */
+function reachableFilter(read: SeedRead): (item: { readonly cluster: string }) => boolean {
+  const unreachable = new Set(read.unreachable.map((u) => u.cluster));
+  return (item) => !unreachable.has(item.cluster);
 }
 
 /**
@@ -535,31 +576,61 @@ function trustsNobody(trustPolicy: string): boolean {
   }
 }
 
+/**
+ * The ServiceAccounts that name the seed, cluster by cluster. A cluster that
+ * cannot be connected to is reported instead of failing the pass, and what
+ * was listed of it before is dropped (the pass holds its grants as they are).
+ */
 async function readServiceAccounts(
   deps: ReconcileDeps,
   seed: SeedSpec,
   namespaces: readonly string[],
   options: ReconcileOptions,
+): Promise<{ serviceAccounts: ListedServiceAccount[]; unreachable: UnreachableCluster[] }> {
+  const serviceAccounts: ListedServiceAccount[] = [];
+  const unreachable: UnreachableCluster[] = [];
+  for (const cluster of seed.clusters) {
+    try {
+      serviceAccounts.push(
+        ...(await readClusterServiceAccounts(deps, seed, cluster.name, namespaces, options)),
+      );
+    } catch (error) {
+      if (!(error instanceof KubernetesUnreachableError)) throw error;
+      unreachable.push({
+        cluster: cluster.name,
+        code: error.code,
+        likelyCause: error.likelyCause,
+        message: error.message,
+      });
+    }
+  }
+  return { serviceAccounts, unreachable };
+}
+
+async function readClusterServiceAccounts(
+  deps: ReconcileDeps,
+  seed: SeedSpec,
+  cluster: string,
+  namespaces: readonly string[],
+  options: ReconcileOptions,
 ): Promise<ListedServiceAccount[]> {
   const out: ListedServiceAccount[] = [];
-  for (const cluster of seed.clusters) {
-    for (const namespace of namespaces) {
-      for (const sa of await deps.kubernetes(cluster.name).listServiceAccounts(namespace)) {
-        const seedRole = sa.annotations[SEED_ROLE_ANNOTATION];
-        if (seedRole === undefined || sa.deletionTimestamp !== undefined) continue;
-        const mine = seedRole === seed.arn || seedRole === seed.name;
-        const named = seedNameOf(seedRole);
-        const unknown = !mine && !options.otherSeeds.includes(named);
-        if (!mine && !(unknown && options.reportUnknownSeeds)) continue;
-        out.push({
-          cluster: cluster.name,
-          namespace,
-          name: sa.name,
-          uid: sa.uid,
-          seedRole,
-          roleArn: sa.annotations[ROLE_ARN_ANNOTATION],
-        });
-      }
+  for (const namespace of namespaces) {
+    for (const sa of await deps.kubernetes(cluster).listServiceAccounts(namespace)) {
+      const seedRole = sa.annotations[SEED_ROLE_ANNOTATION];
+      if (seedRole === undefined || sa.deletionTimestamp !== undefined) continue;
+      const mine = seedRole === seed.arn || seedRole === seed.name;
+      const named = seedNameOf(seedRole);
+      const unknown = !mine && !options.otherSeeds.includes(named);
+      if (!mine && !(unknown && options.reportUnknownSeeds)) continue;
+      out.push({
+        cluster,
+        namespace,
+        name: sa.name,
+        uid: sa.uid,
+        seedRole,
+        roleArn: sa.annotations[ROLE_ARN_ANNOTATION],
+      });
     }
   }
   return out;

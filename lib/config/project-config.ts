@@ -22,6 +22,12 @@ import {
 } from './common-schemas';
 import { jobGateSchema } from './job-gate-config';
 import { kubernetesConfigSchema } from './kubernetes-config';
+import {
+  checkNetwork,
+  endpointAccessSchema,
+  networkSchema,
+  securityGroupIdSchema,
+} from './network-config';
 import type { KubernetesConfig } from './kubernetes-config';
 
 /**
@@ -74,6 +80,12 @@ const clusterSchema = z
       .transform(withoutTrailingSlashes)
       .optional()
       .describe('a trailing "/" is dropped, as for oidcIssuerUrl'),
+    endpointAccess: endpointAccessSchema,
+    securityGroupId: securityGroupIdSchema
+      .optional()
+      .describe(
+        'the cluster security group; the Lambdas are admitted to it on 443 (needed when the endpoint is private)',
+      ),
   })
   .superRefine((cluster, ctx) => {
     const given = [cluster.oidcIssuerUrl, cluster.oidcProviderArn].filter((v) => v !== undefined);
@@ -216,6 +228,7 @@ export const projectConfigSchema = z
     kubernetes: kubernetesConfigSchema.prefault({}),
     databaseDumps: z.array(databaseDumpSchema).default([]),
     jobGate: jobGateSchema.prefault({}),
+    network: networkSchema.optional(),
   })
   .superRefine((config, ctx) => {
     const clusterNames = config.clusters.map((c) => c.name);
@@ -309,6 +322,7 @@ export const projectConfigSchema = z
     checkDatabaseDumps(config, ctx);
     checkPartitions(config, ctx);
     checkRoleNameClashes(config, ctx);
+    checkNetwork(config, ctx);
   });
 
 /** The configuration as written (defaults optional). */
@@ -318,6 +332,7 @@ export type ProjectConfig = z.output<typeof projectConfigSchema>;
 export type ClusterConfig = ProjectConfig['clusters'][number];
 export type SeedConfig = ProjectConfig['seeds'][number];
 export type BucketConfig = ProjectConfig['bucket'];
+export type { NetworkConfig } from './network-config';
 
 /** Letters and digits only: what CloudFormation accepts in logical IDs and parameter names. */
 export function alphanumeric(value: string): string {

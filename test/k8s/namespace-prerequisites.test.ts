@@ -2,6 +2,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { loadConfig } from '../../lib/config';
 import { namespacesYaml } from '../../k8s/namespace-prerequisites';
+import { jobGateTokenOutput } from '../../k8s/stack-outputs';
 import { PROJECT_DIR, cdkJsonContext } from '../support/example-app';
 import { CRD_DIR, parseObjects, synthConfig } from '../support/k8s-manifests';
 import type { KubeObject } from '../support/k8s-manifests';
@@ -75,10 +76,17 @@ const shipped: [string, Record<string, unknown>][] = [
 describe('every shipped config applies in order on an empty cluster with only the KubeStash CRDs', () => {
   test.each(shipped)('%s, before and after cdk deploy', (_name, context) => {
     const config = loadConfig(context, PROJECT_DIR);
-    for (const stackOutputs of [
-      undefined,
-      { JobGateUrl: 'https://abc.lambda-url.us-east-1.on.aws/' },
-    ]) {
+    // What `cdk deploy --outputs-file` records: the gate's URL and each cluster's token secret.
+    const deployed = {
+      JobGateUrl: 'https://abc.lambda-url.us-east-1.on.aws/',
+      ...Object.fromEntries(
+        config.clusters.map((c) => [
+          jobGateTokenOutput(c.name),
+          `arn:aws:secretsmanager:us-east-1:111122223333:secret:gate-token-${c.name}-AbCdEf`,
+        ]),
+      ),
+    };
+    for (const stackOutputs of [undefined, deployed]) {
       const synth = synthConfig(config, { stackOutputs });
       const prerequisites = parseObjects(namespacesYaml(synth.manifests.namespaces));
       expect(applyOnEmptyCluster([prerequisites, ...synth.files.map((f) => f.objects)])).toEqual(

@@ -193,6 +193,7 @@ describe('KubestashIrsaStack', () => {
         'AWS::CloudWatch::Alarm',
         'AWS::CloudWatch::Alarm',
         'AWS::CloudWatch::Alarm',
+        'AWS::CloudWatch::Alarm',
         'AWS::EKS::AccessEntry',
         'AWS::EKS::AccessEntry',
         'AWS::Events::EventBus',
@@ -262,5 +263,99 @@ describe('shipped example configs', () => {
       env: { account: config.account, region: config.region },
     });
     expect(new AwsSolutionsChecks(app).validateScope(stack).violations).toEqual([]);
+  });
+});
+
+describe('KubestashIrsaStack endpoint modes (docs/private-clusters.md)', () => {
+  const network = {
+    vpcId: 'vpc-0123456789abcdef0',
+    subnets: [
+      { id: 'subnet-0a1b2c3d4e5f60001', availabilityZone: 'us-east-1a' },
+      { id: 'subnet-0a1b2c3d4e5f60002', availabilityZone: 'us-east-1b' },
+    ],
+  };
+  const clusterSg = 'sg-0123456789abcdef0';
+
+  /** VpcConfig per function, keyed by what the function is. */
+  function placements(template: ReturnType<typeof synthExampleStack>['template']) {
+    return Object.values(template.findResources('AWS::Lambda::Function')).map((f) => ({
+      description: String(f.Properties.Description ?? 'custom resource'),
+      vpcConfig: f.Properties.VpcConfig as { SubnetIds: string[] } | undefined,
+    }));
+  }
+  const inVpc = (d: string) => /reconciler:|job gate:/.test(d);
+
+  test('public: no function in a VPC, no security group, no endpoint', () => {
+    const { template } = synthExampleStack();
+    expect(placements(template).filter((p) => p.vpcConfig !== undefined)).toEqual([]);
+    template.resourceCountIs('AWS::EC2::SecurityGroup', 0);
+    template.resourceCountIs('AWS::EC2::VPCEndpoint', 0);
+  });
+
+  test('private: reconciler and gate run in the subnets, the cluster group admits them, cdk-nag is clean', () => {
+    const { template, nag } = synthExampleStack((c) => {
+      c.clusters[0].endpointAccess = 'private';
+      c.clusters[0].securityGroupId = clusterSg;
+      c.network = network;
+    });
+    const all = placements(template);
+    expect(all.filter((p) => inVpc(p.description))).toHaveLength(2);
+    for (const p of all) {
+      if (inVpc(p.description)) {
+        expect(p.vpcConfig?.SubnetIds).toEqual(network.subnets.map((s) => s.id));
+      } else {
+        // The cleanup and audit-log Lambdas talk only to AWS APIs: they stay outside.
+        expect(p.vpcConfig).toBeUndefined();
+      }
+    }
+    template.hasResourceProperties('AWS::EC2::SecurityGroupIngress', {
+      GroupId: clusterSg,
+      FromPort: 443,
+      ToPort: 443,
+    });
+    template.resourceCountIs('AWS::EC2::VPCEndpoint', 0);
+    expect(nag.violations).toEqual([]);
+  });
+
+  test('public-allowlist: in the VPC behind its NAT; no cluster group given, none changed', () => {
+    const { template, nag } = synthExampleStack((c) => {
+      c.clusters[0].endpointAccess = 'public-allowlist';
+      c.network = network;
+    });
+    expect(placements(template).filter((p) => p.vpcConfig !== undefined)).toHaveLength(2);
+    template.resourceCountIs('AWS::EC2::SecurityGroupIngress', 0);
+    expect(nag.violations).toEqual([]);
+  });
+
+  test('private with interface endpoints: one for each API the functions call, IAM included in us-east-1', () => {
+    const { template, nag } = synthExampleStack((c) => {
+      c.clusters[0].endpointAccess = 'private';
+      c.clusters[0].securityGroupId = clusterSg;
+      c.network = { ...network, natRoute: false, interfaceEndpoints: true };
+    });
+    const names = Object.values(template.findResources('AWS::EC2::VPCEndpoint')).map(
+      (e) => e.Properties.ServiceName as string,
+    );
+    expect(names.sort()).toEqual([
+      'com.amazonaws.iam',
+      'com.amazonaws.us-east-1.eks',
+      'com.amazonaws.us-east-1.events',
+      'com.amazonaws.us-east-1.secretsmanager',
+      'com.amazonaws.us-east-1.sts',
+    ]);
+    expect(nag.violations).toEqual([]);
+  });
+
+  test('manual ingress: no rule on the cluster group, an output with the command instead', () => {
+    const { template } = synthExampleStack((c) => {
+      c.clusters[0].endpointAccess = 'private';
+      c.clusters[0].securityGroupId = clusterSg;
+      c.network = { ...network, clusterIngress: 'manual' };
+    });
+    template.resourceCountIs('AWS::EC2::SecurityGroupIngress', 0);
+    const outputs = template.findOutputs('ClusterIngressCommandprodcluster');
+    expect(JSON.stringify(outputs)).toContain(
+      `aws ec2 authorize-security-group-ingress --group-id ${clusterSg} --protocol tcp --port 443 --source-group `,
+    );
   });
 });

@@ -1,5 +1,7 @@
 import * as https from 'node:https';
 import type { IncomingHttpHeaders } from 'node:http';
+import type { Socket } from 'node:net';
+import { CONNECT_TIMEOUT_CODE } from './kubernetes-transport';
 import type {
   KubernetesTransport,
   TransportRequest,
@@ -78,6 +80,10 @@ export class HttpsTransport implements KubernetesTransport {
         clearTimeout(timer);
         reject(error);
       });
+      if (request.connectTimeoutMs !== undefined) {
+        const limit = request.connectTimeoutMs;
+        req.on('socket', (socket: Socket) => watchConnect(req, socket, limit, request.url.host));
+      }
       req.end(request.body);
     });
   }
@@ -85,6 +91,30 @@ export class HttpsTransport implements KubernetesTransport {
   close(): void {
     this.agent.destroy();
   }
+}
+
+/**
+ * Fails the request when a new connection has no TLS session within `limit`
+ * ms, instead of letting an endpoint that drops packets use up the whole
+ * request timeout (and every retry's). A pooled socket is already secure.
+ */
+function watchConnect(
+  req: ReturnType<typeof https.request>,
+  socket: Socket,
+  limit: number,
+  host: string,
+): void {
+  // A kept-alive socket from the pool has its TLS session already.
+  if (req.reusedSocket) return;
+  const timer = setTimeout(
+    () =>
+      req.destroy(
+        networkError(CONNECT_TIMEOUT_CODE, `no TLS connection to ${host} within ${limit} ms`),
+      ),
+    limit,
+  );
+  socket.once('secureConnect', () => clearTimeout(timer));
+  req.once('close', () => clearTimeout(timer));
 }
 
 function flattenHeaders(headers: IncomingHttpHeaders): Record<string, string | undefined> {

@@ -7,6 +7,7 @@ import {
 } from '../../ports/kubernetes-port';
 import type { KubernetesRequestTarget } from '../../ports/kubernetes-port';
 import { parseStatus } from './kubernetes-objects';
+import { CONNECT_TIMEOUT_CODE } from './kubernetes-transport';
 
 /** Server messages are quoted for operators, but a proxy's HTML page need not be. */
 const MAX_QUOTED = 300;
@@ -69,5 +70,28 @@ export function toKubernetesError(
       return new KubernetesApiError(target, status, detail);
     default:
       return new KubernetesApiError(target, status, detail);
+  }
+}
+
+/**
+ * What most likely keeps the reconciler from connecting to an EKS API server,
+ * by the network error's code. Endpoint access modes:
+ * https://docs.aws.amazon.com/eks/latest/userguide/cluster-endpoint.html;
+ * placement: docs/private-clusters.md.
+ */
+export function likelyUnreachableCause(code: string): string {
+  switch (code) {
+    case CONNECT_TIMEOUT_CODE:
+      return 'nothing answered the connection: the endpoint is private or allowlisted and the function does not run in the cluster network (set endpointAccess and network), or the cluster security group does not admit the function security group on 443';
+    case 'ECONNREFUSED':
+      return 'the address refused the connection: the endpoint resolves to an address where no API server listens (check the endpoint in DescribeCluster and any proxy or DNS override)';
+    case 'EHOSTUNREACH':
+    case 'ENETUNREACH':
+      return 'no route from the function subnets to the endpoint: check their route tables (NAT gateway for a public endpoint, peering or Transit Gateway for a private endpoint in another VPC)';
+    case 'ENOTFOUND':
+    case 'EAI_AGAIN':
+      return 'the endpoint name did not resolve: check the VPC has DNS resolution and DNS hostnames enabled and the subnets reach the VPC resolver';
+    default:
+      return 'the network between the function and the API server failed';
   }
 }

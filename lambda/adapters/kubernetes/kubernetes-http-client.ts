@@ -5,6 +5,7 @@ import {
   KubernetesConflictError,
   KubernetesNotFoundError,
   KubernetesUnavailableError,
+  KubernetesUnreachableError,
 } from '../../ports/kubernetes-port';
 import type {
   EventOutcome,
@@ -19,7 +20,7 @@ import type {
 } from '../../ports/kubernetes-port';
 import type { BearerTokenSource } from './bearer-token-source';
 import type { ClusterConnection } from './cluster-connection';
-import { toKubernetesError } from './kubernetes-error';
+import { likelyUnreachableCause, toKubernetesError } from './kubernetes-error';
 import {
   toJobRecord,
   toListPage,
@@ -30,6 +31,7 @@ import {
 import type { HttpMethod, KubernetesTransport } from './kubernetes-transport';
 import { HttpsTransport } from './https-transport';
 import {
+  CONNECT_FAILURE_CODES,
   DEFAULT_RETRY_POLICY,
   RETRYABLE_NETWORK_CODES,
   RETRYABLE_STATUSES,
@@ -54,8 +56,20 @@ export interface KubernetesHttpClientOptions {
   readonly tokens: BearerTokenSource;
   /** Defaults to node:https trusting only the connection's CA. */
   readonly transport?: (connection: ClusterConnection) => KubernetesTransport;
-  /** Per attempt, from connect to the last byte. */
+  /** Per attempt, from connect to the last byte. @default 10000 */
   readonly timeoutMs?: number;
+  /** Per attempt, until the TLS session of a new connection is up. @default 3000 */
+  readonly connectTimeoutMs?: number;
+  /**
+   * Attempts to connect before the cluster counts as unreachable (within maxAttempts).
+   * @default 2
+   */
+  readonly connectAttempts?: number;
+  /**
+   * How long a cluster that could not be connected to is answered with
+   * KubernetesUnreachableError at once, without trying. @default 60000
+   */
+  readonly unreachableForMs?: number;
   readonly retry?: Partial<RetryPolicy>;
   /** `limit` of each list request. */
   readonly pageSize?: number;
@@ -122,6 +136,8 @@ export class KubernetesHttpClient implements KubernetesPort, WebhookRegistration
   private readonly sleep: (ms: number) => Promise<void>;
   private readonly random: () => number;
   private connected?: Promise<{ server: string; transport: KubernetesTransport }>;
+  /** The last time no connection could be made, while it still stands. */
+  private unreachable?: { readonly untilMs: number; readonly error: KubernetesUnreachableError };
 
   constructor(private readonly options: KubernetesHttpClientOptions) {
     this.policy = { ...DEFAULT_RETRY_POLICY, ...options.retry };
@@ -402,6 +418,7 @@ export class KubernetesHttpClient implements KubernetesPort, WebhookRegistration
   }
 
   private async request(spec: RequestSpec): Promise<unknown> {
+    this.failFastIfUnreachable(spec.target);
     const { server, transport } = await this.connect();
     const url = new URL(`${server}${spec.path}`);
     for (const [key, value] of Object.entries(spec.query ?? {})) {
@@ -426,6 +443,7 @@ export class KubernetesHttpClient implements KubernetesPort, WebhookRegistration
           headers,
           body,
           timeoutMs: this.timeoutMs,
+          connectTimeoutMs: this.options.connectTimeoutMs ?? 3000,
         });
         status = response.status;
         responseBody = response.body;
@@ -433,7 +451,9 @@ export class KubernetesHttpClient implements KubernetesPort, WebhookRegistration
       } catch (error) {
         const code = errorCode(error);
         const reason = `${code ?? 'network error'}: ${error instanceof Error ? error.message : String(error)}`;
-        if (code === undefined || !RETRYABLE_NETWORK_CODES.has(code)) {
+        // A connection that never came up is tried fewer times, then the cluster counts as unreachable.
+        const connectFailure = code !== undefined && CONNECT_FAILURE_CODES.has(code);
+        if (!connectFailure && (code === undefined || !RETRYABLE_NETWORK_CODES.has(code))) {
           throw new KubernetesApiError(
             spec.target,
             undefined,
@@ -441,20 +461,25 @@ export class KubernetesHttpClient implements KubernetesPort, WebhookRegistration
             { cause: error },
           );
         }
-        if (attempt >= this.policy.maxAttempts) {
-          throw new KubernetesUnavailableError(
-            spec.target,
-            undefined,
-            attempt,
-            `gave up after ${attempt} attempts; last: ${reason}`,
-            { cause: error },
-          );
+        const limit = connectFailure
+          ? Math.min(this.options.connectAttempts ?? 2, this.policy.maxAttempts)
+          : this.policy.maxAttempts;
+        if (attempt >= limit) {
+          throw connectFailure
+            ? this.markUnreachable(spec.target, attempt, code, server, reason, error)
+            : new KubernetesUnavailableError(
+                spec.target,
+                undefined,
+                attempt,
+                `gave up after ${attempt} attempts; last: ${reason}`,
+                { cause: error },
+              );
         }
         await this.pause(
           spec.target,
           attempt,
           backoffDelayMs(this.policy, attempt, this.random),
-          code,
+          code ?? 'network error',
         );
         continue;
       }
@@ -501,6 +526,50 @@ export class KubernetesHttpClient implements KubernetesPort, WebhookRegistration
 
       throw toKubernetesError(spec.target, status, responseBody);
     }
+  }
+
+  /**
+   * Remembers that no connection could be made, so the calls that follow
+   * (the rest of this pass, other seeds on the same cluster) fail at once.
+   */
+  private markUnreachable(
+    target: KubernetesRequestTarget,
+    attempts: number,
+    code: string,
+    server: string,
+    reason: string,
+    cause: unknown,
+  ): KubernetesUnreachableError {
+    const error = new KubernetesUnreachableError(
+      target,
+      attempts,
+      code,
+      likelyUnreachableCause(code),
+      `could not connect to ${server} after ${attempts} attempts; last: ${reason}`,
+      { cause },
+    );
+    this.unreachable = {
+      untilMs: this.now().getTime() + (this.options.unreachableForMs ?? 60_000),
+      error,
+    };
+    return error;
+  }
+
+  private failFastIfUnreachable(target: KubernetesRequestTarget): void {
+    const known = this.unreachable;
+    if (known === undefined) return;
+    if (this.now().getTime() >= known.untilMs) {
+      this.unreachable = undefined;
+      return;
+    }
+    throw new KubernetesUnreachableError(
+      target,
+      0,
+      known.error.code,
+      known.error.likelyCause,
+      `not tried: the API server was unreachable moments ago (${known.error.message})`,
+      { cause: known.error },
+    );
   }
 
   private async pause(

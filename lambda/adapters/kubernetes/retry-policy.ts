@@ -1,3 +1,5 @@
+import { CONNECT_TIMEOUT_CODE } from './kubernetes-transport';
+
 export interface RetryPolicy {
   /** Attempts per call, the first included. */
   readonly maxAttempts: number;
@@ -31,6 +33,21 @@ export const RETRYABLE_NETWORK_CODES: ReadonlySet<string> = new Set([
   'EAI_AGAIN',
   'EHOSTUNREACH',
   'ENETUNREACH',
+]);
+
+/**
+ * Codes of a connection that never came up. They are retried fewer times than
+ * other failures, and a client that gives up on them treats its cluster as
+ * unreachable for a while, so one cluster out of reach does not use up the
+ * Lambda's time that the other clusters of a seed need.
+ */
+export const CONNECT_FAILURE_CODES: ReadonlySet<string> = new Set([
+  CONNECT_TIMEOUT_CODE,
+  'ECONNREFUSED',
+  'EHOSTUNREACH',
+  'ENETUNREACH',
+  'ENOTFOUND',
+  'EAI_AGAIN',
 ]);
 
 /**

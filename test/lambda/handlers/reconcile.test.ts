@@ -43,30 +43,62 @@ const result = (): ReconcileResult => ({
   deleted: 0,
   annotated: 0,
   events: 0,
+  unreachableClusters: [],
   derivedRoles: 3,
   roleCreationLimit: 100,
   warnings: [],
 });
 
-function handler(fail: (seed: string) => boolean = () => false) {
+function handler(
+  fail: (seed: string) => boolean = () => false,
+  answer: () => ReconcileResult = result,
+) {
   const calls: { seed: string; options: ReconcileOptions }[] = [];
   const logged: string[] = [];
+  const details: unknown[] = [];
   const logger = new Logger({ logLevel: 'SILENT' });
-  logger.error = ((message: string) => logged.push(message)) as Logger['error'];
+  logger.error = ((message: string, extra?: unknown) => {
+    logged.push(message);
+    details.push(extra);
+  }) as Logger['error'];
   const h = createReconcileHandler({
     env,
     reconcile: async (seed: SeedEnv, options) => {
       calls.push({ seed: seed.name, options });
       if (fail(seed.name)) throw new Error('IAM unavailable');
-      return result();
+      return answer();
     },
     logger,
     metrics: new Metrics({ namespace: 'Test', serviceName: 'reconciler' }),
   });
-  return { h, calls, logged };
+  return { h, calls, logged, details };
 }
 
 describe('reconcile handler', () => {
+  test('an unreachable cluster: one log line naming it and the likely cause, and the message succeeds', async () => {
+    const { h, logged, details } = handler(undefined, () => ({
+      ...result(),
+      unreachableClusters: [
+        {
+          cluster: 'prod',
+          code: 'ECONNECTTIMEOUT',
+          likelyCause: 'nothing answered the connection',
+          message: 'could not connect',
+        },
+      ],
+    }));
+    expect(await h({ Records: [record('1', changed('KubestashRole'))] })).toEqual({
+      batchItemFailures: [],
+    });
+    expect(logged).toEqual(['cluster API server unreachable']);
+    expect(details[0]).toMatchObject({
+      seed: 'KubestashRole',
+      cluster: 'prod',
+      code: 'ECONNECTTIMEOUT',
+      likelyCause: 'nothing answered the connection',
+    });
+  });
+
   test('reconciles each seed once per batch, however many of its events the batch holds', async () => {
     const { h, calls } = handler();
     const event: SQSEvent = {

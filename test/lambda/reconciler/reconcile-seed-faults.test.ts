@@ -7,6 +7,8 @@
  * settled pass that writes nothing.
  */
 import { IamAdapter } from '../../../lambda/adapters/iam/iam-adapter';
+import { KubernetesHttpClient } from '../../../lambda/adapters/kubernetes/kubernetes-http-client';
+import { CONNECT_TIMEOUT_CODE } from '../../../lambda/adapters/kubernetes/kubernetes-transport';
 import { serviceAccountSubject } from '../../../lambda/domain/subject';
 import { parseTrustPolicy } from '../../../lambda/domain/trust-policy';
 import { ROLE_ARN_ANNOTATION, SEED_ROLE_ANNOTATION } from '../../../lambda/ports/annotations';
@@ -21,7 +23,9 @@ import { SimulatedCrash } from '../../support/faulty-aws-handler';
 import type { FaultOptions, FaultyAwsHandler } from '../../support/faulty-aws-handler';
 import type { RecordedRequest } from '../../support/kubernetes-test-server';
 import { MOTO_ACCOUNT } from '../../support/moto-server';
+import { sharedTestPki } from '../../support/kubernetes-test-server';
 import { ReconcileHarness, SEED, SEED_ARN } from '../../support/reconcile-harness';
+import { SilentServer } from '../../support/silent-server';
 
 const PATH = '/kubestash-irsa/';
 const OPTIONS: ReconcileOptions = {
@@ -518,5 +522,83 @@ describe("the account's IAM roles quota exhausted", () => {
     ).rejects.toThrow(RoleQuotaExceededError);
     // Not retried as throttling: one attempt.
     expect(full.handler.actions).toEqual(['CreateRole:limit-exceeded']);
+  });
+});
+
+describe('a seed with two clusters, one of whose API servers cannot be connected to', () => {
+  const DARK_ISSUER = 'oidc.eks.us-east-1.amazonaws.com/id/DARK';
+  const TWO_CLUSTERS = {
+    ...SEED,
+    clusters: [
+      ...SEED.clusters,
+      {
+        name: 'dark',
+        issuer: DARK_ISSUER,
+        providerArn: `arn:aws:iam::${MOTO_ACCOUNT}:oidc-provider/${DARK_ISSUER}`,
+      },
+    ],
+  };
+  let silent: SilentServer;
+  beforeAll(async () => {
+    silent = await new SilentServer().start();
+  });
+  afterAll(() => silent.stop());
+
+  test('the reachable cluster is reconciled within seconds, the other keeps its grants, and the pass says which and why', async () => {
+    await setUp();
+    const { client: iamClient } = h.iam();
+    const iam = new IamAdapter(iamClient);
+    const reachable = h.kubernetes();
+    const [first] = addServiceAccounts(1);
+    // Both clusters answer at first (the same test server stands for both).
+    await reconcileSeed(
+      { iam, kubernetes: () => reachable, now: () => new Date('2026-11-22T12:00:00Z') },
+      TWO_CLUSTERS,
+      OPTIONS,
+    );
+    const darkProvider = TWO_CLUSTERS.clusters[1].providerArn;
+    const darkSubject = serviceAccountSubject('demo', first);
+    const trustsDark = async () =>
+      (await iam.listRolesUnderPath(PATH)).some((r) =>
+        (parseTrustPolicy(r.trustPolicy).grants.get(darkProvider) ?? []).includes(darkSubject),
+      );
+    expect(await trustsDark()).toBe(true);
+
+    // Then `dark` stops answering: its connections never reach a TLS session.
+    const { caPem } = await sharedTestPki();
+    const dark = new KubernetesHttpClient({
+      connection: async () => ({ server: silent.url, caPem }),
+      tokens: { token: async () => 'k8s-aws-v1.t', invalidate: () => {} },
+      connectTimeoutMs: 300,
+      retry: { baseDelayMs: 1 },
+    });
+    const [second] = addServiceAccounts(1, 1);
+    const started = Date.now();
+    const result = await reconcileSeed(
+      {
+        iam,
+        kubernetes: (cluster) => (cluster === 'dark' ? dark : reachable),
+        now: () => new Date('2026-11-22T12:05:00Z'),
+      },
+      TWO_CLUSTERS,
+      { ...OPTIONS, emptyRoleGracePeriodSeconds: 0 },
+    );
+    // Two 300 ms connect attempts, not the 10 s request timeout times four retries.
+    expect(Date.now() - started).toBeLessThan(10_000);
+    expect(result.unreachableClusters).toEqual([
+      expect.objectContaining({
+        cluster: 'dark',
+        code: CONNECT_TIMEOUT_CODE,
+        likelyCause: expect.stringContaining('does not run in the cluster network'),
+      }),
+    ]);
+    // `prod` was reconciled: the new ServiceAccount got its role.
+    expect(serviceAccountsInServer([second])[0].annotations[ROLE_ARN_ANNOTATION]).toMatch(
+      /:role\/kubestash-irsa\/KubestashRole-\d+$/,
+    );
+    // `dark`'s grant was not dropped for being unseen, and nothing else was planned for it.
+    expect(await trustsDark()).toBe(true);
+    expect(result.plan.assignments.filter((a) => a.cluster === 'dark' && a.annotate)).toEqual([]);
+    await dark.close();
   });
 });
