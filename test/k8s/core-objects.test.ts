@@ -59,6 +59,7 @@ test('the variants write every core kind the app knows', () => {
     'DaemonSet',
     'MutatingWebhookConfiguration',
     'Namespace',
+    'Role',
     'RoleBinding',
     'Secret',
     'SecretProviderClass',

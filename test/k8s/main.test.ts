@@ -67,6 +67,7 @@ describe('k8s/main.ts', () => {
       '0003-backups.k8s.yaml',
       '0004-database-dump-app-db.k8s.yaml',
       '0005-demo-workload.k8s.yaml',
+      '0006-job-gate-rbac.k8s.yaml',
       'notes.txt',
     ]);
     expect(JSON.parse(fs.readFileSync(path.join(outdir, '.synth-config'), 'utf8'))).toEqual({
@@ -96,7 +97,7 @@ describe('k8s/main.ts', () => {
   });
 
   test('before the first deploy the job gate is left out with a note, not written with an empty URL', () => {
-    expect(fs.readdirSync(outdir).filter((f) => f.includes('job-gate'))).toEqual([]);
+    expect(fs.readdirSync(outdir).filter((f) => f.endsWith('-job-gate.k8s.yaml'))).toEqual([]);
     expect(run.stderr).toContain('not written: job-gate');
     expect(run.stderr).toContain('npx cdk deploy --outputs-file outputs.json');
   });
@@ -151,7 +152,7 @@ describe('k8s/main.ts after cdk deploy --outputs-file', () => {
     const outdir = path.join(work, 'deployed-dist');
     const run = runMain(outdir, { KUBESTASH_IRSA_OUTPUTS_FILE: file });
     expect(run.status).toBe(0);
-    const gate = fs.readdirSync(outdir).filter((f) => f.includes('job-gate'));
+    const gate = fs.readdirSync(outdir).filter((f) => f.endsWith('-job-gate.k8s.yaml'));
     expect(gate).toHaveLength(1);
     const [webhook] = parseObjects(fs.readFileSync(path.join(outdir, gate[0]), 'utf8'));
     expect(webhook.kind).toBe('MutatingWebhookConfiguration');
