@@ -11,6 +11,7 @@
  * Does not model: `Fn::ImportValue`, `Fn::GetAZs`, `Fn::Cidr`, transforms, and
  * resource types it does not list (it throws, naming the type, rather than guess).
  */
+import { createHash } from 'node:crypto';
 
 type Json = null | boolean | number | string | Json[] | { [key: string]: Json };
 
@@ -205,8 +206,14 @@ export class CfnResolver {
           'secretsmanager',
           `secret:${this.prop(logicalId, 'Name') ?? logicalId}-AbCdEf`,
         );
+      case 'AWS::EC2::SecurityGroup':
+        // Ref of a security group in a VPC is its id, as GroupId is.
+        return this.securityGroupId(logicalId);
       case 'AWS::IAM::Policy':
       case 'AWS::EKS::AccessEntry':
+      case 'AWS::EC2::SecurityGroupIngress':
+      case 'AWS::EC2::SecurityGroupEgress':
+      case 'AWS::EC2::VPCEndpoint':
       case 'AWS::Lambda::Url':
       case 'AWS::Lambda::Permission':
       case 'AWS::Events::Rule':
@@ -215,6 +222,11 @@ export class CfnResolver {
     throw new Error(
       `CfnResolver: Ref of a ${type} (${logicalId}) is not modelled; add it to physicalRef`,
     );
+  }
+
+  /** A made-up but well-formed security group id (sg- and 17 hex digits), stable per logical id. */
+  private securityGroupId(logicalId: string): string {
+    return `sg-${createHash('sha256').update(logicalId).digest('hex').slice(0, 17)}`;
   }
 
   private queueName(logicalId: string): string {
@@ -255,6 +267,8 @@ export class CfnResolver {
         return `https://${logicalId.toLowerCase()}.lambda-url.${this.target.region}.on.aws/`;
       case 'AWS::Events::Rule.Arn':
         return this.arn('events', `rule/${logicalId}`);
+      case 'AWS::EC2::SecurityGroup.GroupId':
+        return this.securityGroupId(logicalId);
       case 'Custom::AWSCDKCfnJson.Value': {
         // CfnJson's custom resource returns its Value property parsed.
         const text = this.resolveString(resource.Properties?.Value);
