@@ -23,6 +23,7 @@ import { DerivedRoleBoundary } from './derived-role-boundary';
 import { DerivedRoleCleanup } from './derived-role-cleanup';
 import { FunctionNetwork } from './function-network';
 import { JobGate } from './job-gate';
+import { OperationsDashboard } from './operations-dashboard';
 import { Reconciler } from './reconciler';
 import { ReconcilerRole } from './reconciler-role';
 import { SeedRole } from './seed-role';
@@ -56,6 +57,8 @@ export class KubestashIrsaStack extends Stack {
   readonly databaseDumps: readonly DatabaseDumpRole[];
   /** Where the reconciler and gate run; undefined when the config has no `network`. */
   readonly network?: FunctionNetwork;
+  /** The CloudWatch dashboard `<stack name>-operations`. */
+  readonly dashboard: OperationsDashboard;
 
   /** Console parameter groups, in the order the console shows them. */
   private readonly parameterGroups = new Map<string, LabelledParameter[]>();
@@ -184,6 +187,17 @@ export class KubestashIrsaStack extends Stack {
         );
       }
     }
+
+    this.dashboard = new OperationsDashboard(this, 'Operations', {
+      reconciler: this.reconciler,
+      seedNames: config.seeds.map((s) => s.name),
+      jobGate: this.jobGate,
+    });
+    this.output(
+      'DashboardName',
+      this.dashboard.dashboard.dashboardName,
+      'CloudWatch dashboard of the reconciler and the job gate',
+    );
 
     this.databaseDumps = config.databaseDumps.map((dump) => {
       const clusterName = dump.cluster ?? config.clusters[0].name;

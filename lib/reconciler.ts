@@ -4,10 +4,13 @@ import * as eks from 'aws-cdk-lib/aws-eks';
 import { SqsEventSource } from 'aws-cdk-lib/aws-lambda-event-sources';
 import type { NodejsFunction } from 'aws-cdk-lib/aws-lambda-nodejs';
 import { Construct } from 'constructs';
+import { METRICS_NAMESPACE, ReconcilerMetric } from '../lambda/ports/metric-names';
+import type { ReconcilerMetricName } from '../lambda/ports/metric-names';
 import { AuditLogForwarder } from './audit-log-forwarder';
 import { alphanumeric } from './config/project-config';
 import type { FunctionNetwork } from './function-network';
 import { projectFunction } from './lambda-bundle';
+import { reconcilerSeedMetric } from './project-metrics';
 import { ReconcileQueue } from './reconcile-queue';
 import type { ReconcilerRole } from './reconciler-role';
 import type { SeedRole } from './seed-role';
@@ -115,7 +118,7 @@ export class Reconciler extends Construct {
         EMPTY_ROLE_GRACE_SECONDS: String(
           (props.emptyRoleGracePeriod ?? Duration.hours(1)).toSeconds(),
         ),
-        POWERTOOLS_METRICS_NAMESPACE: 'KubestashIrsa',
+        POWERTOOLS_METRICS_NAMESPACE: METRICS_NAMESPACE,
         ...(props.gate === undefined
           ? {}
           : {
@@ -186,13 +189,17 @@ export class Reconciler extends Construct {
         this.seedAlarm(
           `Utilization${alphanumeric(seed)}`,
           seed,
-          { metricName: 'DerivedRoleUtilization', statistic: 'Maximum', threshold: 80 },
+          {
+            metricName: ReconcilerMetric.DerivedRoleUtilization,
+            statistic: 'Maximum',
+            threshold: 80,
+          },
           `seed ${seed} uses 80% or more of its derived-role limit; raise the limit or the trust-policy quota`,
         ),
         this.seedAlarm(
           `RoleQuota${alphanumeric(seed)}`,
           seed,
-          { metricName: 'RoleQuotaExceeded', statistic: 'Sum', threshold: 1 },
+          { metricName: ReconcilerMetric.RoleQuotaExceeded, statistic: 'Sum', threshold: 1 },
           `IAM refused a derived role of ${seed} because the account holds its maximum number of roles; backups wait until the quota "Roles per account" (L-FE177D64) is raised or unused roles are deleted`,
         ),
       );
@@ -231,15 +238,16 @@ export class Reconciler extends Construct {
   private seedAlarm(
     id: string,
     seed: string,
-    on: { metricName: string; statistic: string; threshold: number },
+    on: {
+      metricName: ReconcilerMetricName;
+      statistic: string;
+      threshold: number;
+    },
     description: string,
   ): cloudwatch.Alarm {
     return new cloudwatch.Alarm(this, id, {
       alarmDescription: `kubestash-irsa (${Stack.of(this).stackName}): ${description}`,
-      metric: new cloudwatch.Metric({
-        namespace: 'KubestashIrsa',
-        metricName: on.metricName,
-        dimensionsMap: { service: 'reconciler', Seed: seed },
+      metric: reconcilerSeedMetric(seed, on.metricName, {
         statistic: on.statistic,
         period: Duration.minutes(15),
       }),

@@ -96,12 +96,16 @@ export interface Assignment {
   readonly annotate: boolean;
 }
 
-export type RefusalReason =
-  | 'NamespaceNotAllowed'
-  | 'SeedRoleNotAllowed'
-  | 'ClusterNotAllowed'
-  | 'DerivedRoleLimitReached'
-  | 'SubjectTooLarge';
+/** Why the planner refuses a ServiceAccount a role; listed so metrics can report each, even at 0. */
+export const REFUSAL_REASONS = [
+  'NamespaceNotAllowed',
+  'SeedRoleNotAllowed',
+  'ClusterNotAllowed',
+  'DerivedRoleLimitReached',
+  'SubjectTooLarge',
+] as const;
+
+export type RefusalReason = (typeof REFUSAL_REASONS)[number];
 
 export interface Refusal {
   readonly cluster: string;

@@ -46,9 +46,18 @@ export interface ParsedTrustPolicy {
   readonly unrecognized: readonly string[];
 }
 
+/**
+ * The text of a policy document as IAM returns it (RFC 3986 URL-encoded) or
+ * given as plain JSON: what IAM measures against its size quota.
+ * @throws TrustPolicyParseError when it is neither
+ */
+export function policyDocumentText(raw: string): string {
+  return raw.trimStart().startsWith('{') ? raw : safeDecode(raw);
+}
+
 /** Decodes a policy document as IAM returns it (RFC 3986 URL-encoded) or as plain JSON. */
 export function decodePolicyDocument(raw: string): unknown {
-  const text = raw.trimStart().startsWith('{') ? raw : safeDecode(raw);
+  const text = policyDocumentText(raw);
   try {
     return JSON.parse(text);
   } catch (e) {

@@ -5,6 +5,7 @@ import type { CloudWatchLogsEvent } from 'aws-lambda';
 import { EventBridgePublisher } from '../adapters/eventbridge/event-bridge-publisher';
 import { normalizeAuditLogs } from '../audit/audit-log-events';
 import type { EventPublisherPort } from '../ports/event-publisher-port';
+import { METRICS_NAMESPACE } from '../ports/metric-names';
 import { requiredEnv } from '../required-env';
 
 export interface AuditLogForwarderDeps {
@@ -35,7 +36,7 @@ export function createAuditLogForwarder(deps: AuditLogForwarderDeps) {
 
 // Created once per module, so warm invocations reuse clients and connections.
 const logger = new Logger({ serviceName: 'kubestash-irsa-audit-forwarder' });
-const metrics = new Metrics({ namespace: 'KubestashIrsa', serviceName: 'audit-forwarder' });
+const metrics = new Metrics({ namespace: METRICS_NAMESPACE, serviceName: 'audit-forwarder' });
 let built: ReturnType<typeof createAuditLogForwarder> | undefined;
 
 export const handler = async (event: CloudWatchLogsEvent): Promise<void> => {

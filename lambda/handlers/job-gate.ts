@@ -19,6 +19,7 @@ import type { GateSettings } from '../gate/gate-settings';
 import { GateTokenCache } from '../gate/gate-token-cache';
 import type { EventPublisherPort } from '../ports/event-publisher-port';
 import type { ServiceAccountReader } from '../ports/kubernetes-port';
+import { GateMetric, JOB_GATE_SERVICE, METRICS_NAMESPACE } from '../ports/metric-names';
 import { requiredEnv } from '../required-env';
 
 /** What a Function URL handler returns when it sets the status and headers itself. */
@@ -66,7 +67,7 @@ export function createJobGateHandler(deps: JobGateDeps) {
   return async (event: LambdaFunctionURLEvent): Promise<GateReply> => {
     const cluster = authenticatedCluster(event.rawPath, await deps.tokens.current());
     if (cluster === undefined) {
-      deps.metrics.addMetric('RequestsRefused', MetricUnit.Count, 1);
+      deps.metrics.addMetric(GateMetric.RequestsRefused, MetricUnit.Count, 1);
       return REFUSED;
     }
     if (event.requestContext.http.method !== 'POST') {
@@ -81,12 +82,12 @@ export function createJobGateHandler(deps: JobGateDeps) {
     try {
       json = JSON.parse(body);
     } catch {
-      deps.metrics.addMetric('MalformedReviews', MetricUnit.Count, 1);
+      deps.metrics.addMetric(GateMetric.MalformedReviews, MetricUnit.Count, 1);
       return reply(400, { message: 'request body is not JSON' });
     }
     const review = admissionReview.safeParse(json);
     if (!review.success) {
-      deps.metrics.addMetric('MalformedReviews', MetricUnit.Count, 1);
+      deps.metrics.addMetric(GateMetric.MalformedReviews, MetricUnit.Count, 1);
       return reply(400, {
         message: `not an admission.k8s.io/v1 AdmissionReview: ${review.error.issues
           .slice(0, 3)
@@ -106,7 +107,7 @@ export function createJobGateHandler(deps: JobGateDeps) {
     if (!decision.gated) {
       if (decision.unread === true) {
         // The Job runs now, without waiting for a role: a first backup may fail its access check.
-        deps.metrics.addMetric('ServiceAccountUnread', MetricUnit.Count, 1);
+        deps.metrics.addMetric(GateMetric.ServiceAccountUnread, MetricUnit.Count, 1);
         deps.logger.warn('passed ungated', {
           uid: review.data.request.uid,
           reason: decision.reason,
@@ -114,7 +115,7 @@ export function createJobGateHandler(deps: JobGateDeps) {
       } else {
         deps.logger.info('passed', { uid: review.data.request.uid, reason: decision.reason });
       }
-      deps.metrics.addMetric('JobsPassed', MetricUnit.Count, 1);
+      deps.metrics.addMetric(GateMetric.JobsPassed, MetricUnit.Count, 1);
       return reply(200, admissionResponse(review.data.request.uid, []));
     }
     const observing = deps.settings.observeOnly;
@@ -123,7 +124,11 @@ export function createJobGateHandler(deps: JobGateDeps) {
       cluster,
       ...decision.job,
     });
-    deps.metrics.addMetric(observing ? 'JobsObserved' : 'JobsGated', MetricUnit.Count, 1);
+    deps.metrics.addMetric(
+      observing ? GateMetric.JobsObserved : GateMetric.JobsGated,
+      MetricUnit.Count,
+      1,
+    );
     // The hint still goes out: the reconciler grants the ServiceAccount as soon as it can.
     if (review.data.request.dryRun !== true) await hint(deps, cluster, decision.job);
     return reply(200, admissionResponse(review.data.request.uid, observing ? [] : decision.patch));
@@ -196,7 +201,7 @@ async function hint(deps: JobGateDeps, cluster: string, job: GatedJob): Promise<
       }),
     ]);
   } catch (error) {
-    deps.metrics.addMetric('HintsFailed', MetricUnit.Count, 1);
+    deps.metrics.addMetric(GateMetric.HintsFailed, MetricUnit.Count, 1);
     deps.logger.warn('hint not sent: the reconciler picks the Job up at its next resync', {
       error: (error as Error).message,
     });
@@ -215,7 +220,7 @@ function reply(statusCode: number, body: unknown): GateReply {
 
 // Created once per module, so warm invocations reuse the client and its connections.
 const logger = new Logger({ serviceName: 'kubestash-irsa-job-gate' });
-const metrics = new Metrics({ namespace: 'KubestashIrsa', serviceName: 'job-gate' });
+const metrics = new Metrics({ namespace: METRICS_NAMESPACE, serviceName: JOB_GATE_SERVICE });
 let built: ReturnType<typeof createJobGateHandler> | undefined;
 
 /** Default read budget: a warm read takes milliseconds; a cold one adds DescribeCluster and a token. */

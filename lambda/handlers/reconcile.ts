@@ -15,6 +15,16 @@ import { reconcileSeed } from '../reconciler/reconcile-seed';
 import type { ReconcileOptions, ReconcileResult } from '../reconciler/reconcile-seed';
 import { gateReleaseOptions, readReconcilerEnv } from '../reconciler/reconciler-settings';
 import type { ReconcilerEnv, SeedEnv } from '../reconciler/reconciler-settings';
+import { policyFill } from '../domain/policy-size';
+import {
+  CLUSTER_DIMENSION,
+  METRICS_NAMESPACE,
+  REASON_DIMENSION,
+  RECONCILER_SERVICE,
+  ReconcilerMetric,
+  SEED_DIMENSION,
+} from '../ports/metric-names';
+import { REPORTED_REFUSAL_REASONS } from '../reconciler/reconcile-seed';
 import { requiredEnv } from '../required-env';
 
 export interface ReconcileHandlerDeps {
@@ -64,7 +74,9 @@ export function createReconcileHandler(deps: ReconcileHandlerDeps) {
           seed: seedName,
           body: record.body.slice(0, 500),
         });
-        deps.metrics.singleMetric().addMetric('MalformedEvents', MetricUnit.Count, 1);
+        deps.metrics
+          .singleMetric()
+          .addMetric(ReconcilerMetric.MalformedEvents, MetricUnit.Count, 1);
         continue;
       }
       if (done.has(seed.name)) continue;
@@ -88,7 +100,7 @@ export function createReconcileHandler(deps: ReconcileHandlerDeps) {
         });
         done.add(seed.name);
         ledger.completed(seed.name, start);
-        report(deps, seed.name, result);
+        report(deps, seed.name, result, now() - start);
       } catch (error) {
         deps.logger.error('reconcile failed; the message returns to the queue', {
           seed: seed.name,
@@ -98,7 +110,7 @@ export function createReconcileHandler(deps: ReconcileHandlerDeps) {
       }
     }
     if (coalesced > 0) {
-      deps.metrics.singleMetric().addMetric('EventsCoalesced', MetricUnit.Count, coalesced);
+      deps.metrics.singleMetric().addMetric(ReconcilerMetric.EventsCoalesced, MetricUnit.Count, coalesced);
     }
     return { batchItemFailures: failures };
   };
@@ -118,7 +130,12 @@ function eventOf(body: string): { seed?: string; time?: number } {
   }
 }
 
-function report(deps: ReconcileHandlerDeps, seed: string, r: ReconcileResult): void {
+function report(
+  deps: ReconcileHandlerDeps,
+  seed: string,
+  r: ReconcileResult,
+  durationMs: number,
+): void {
   deps.logger.info('reconciled', {
     seed,
     created: r.created,
@@ -128,6 +145,7 @@ function report(deps: ReconcileHandlerDeps, seed: string, r: ReconcileResult): v
     refused: r.plan.refusals.length,
     derivedRoles: r.derivedRoles,
     quota: r.plan.quota,
+    durationMs,
     notes: r.plan.notes,
     warnings: r.warnings,
     ...(r.jobs === undefined ? {} : { jobs: r.jobs }),
@@ -140,26 +158,36 @@ function report(deps: ReconcileHandlerDeps, seed: string, r: ReconcileResult): v
     name: string,
     unit: (typeof MetricUnit)[keyof typeof MetricUnit],
     value: number,
+    reason?: string,
   ) => {
     const metric = deps.metrics.singleMetric();
-    metric.addDimension('Seed', seed);
+    metric.addDimension(SEED_DIMENSION, seed);
+    if (reason !== undefined) metric.addDimension(REASON_DIMENSION, reason);
     metric.addMetric(name, unit, value);
   };
-  emit('DerivedRoleUtilization', MetricUnit.Percent, (100 * r.derivedRoles) / r.roleCreationLimit);
-  emit('DerivedRoles', MetricUnit.Count, r.derivedRoles);
-  emit('ServiceAccountsGranted', MetricUnit.Count, r.plan.assignments.length);
-  emit('Refusals', MetricUnit.Count, r.plan.refusals.length);
-  emit('IamWrites', MetricUnit.Count, r.created + r.updated + r.deleted);
+  const M = ReconcilerMetric;
+  emit(M.DerivedRoleUtilization, MetricUnit.Percent, (100 * r.derivedRoles) / r.roleCreationLimit);
+  emit(M.DerivedRoles, MetricUnit.Count, r.derivedRoles);
+  emit(M.TrustPolicyFill, MetricUnit.Percent, fullestTrustPolicy(r));
+  emit(M.ServiceAccountsGranted, MetricUnit.Count, r.plan.assignments.length);
+  emit(M.Refusals, MetricUnit.Count, r.plan.refusals.length);
+  // Every reason, 0 included, so each graph line is continuous.
+  for (const reason of REPORTED_REFUSAL_REASONS) {
+    emit(M.RefusedServiceAccounts, MetricUnit.Count, r.refusedByReason[reason] ?? 0, reason);
+  }
+  emit(M.IamWrites, MetricUnit.Count, r.created + r.updated + r.deleted);
+  emit(M.ReconcileDuration, MetricUnit.Milliseconds, durationMs);
   if (r.jobs !== undefined) {
-    emit('JobsReleased', MetricUnit.Count, r.jobs.released);
-    emit('JobsHeld', MetricUnit.Count, r.jobs.held);
+    emit(M.JobsReleased, MetricUnit.Count, r.jobs.released);
+    emit(M.JobsHeld, MetricUnit.Count, r.jobs.held);
+    emit(M.JobsStuck, MetricUnit.Count, r.jobs.stuck);
   }
   if (r.takenRoleNames !== undefined) {
     deps.logger.error('derived role names taken by foreign roles', {
       seed,
       roles: r.takenRoleNames,
     });
-    emit('DerivedRoleNamesTaken', MetricUnit.Count, r.takenRoleNames.length);
+    emit(M.DerivedRoleNamesTaken, MetricUnit.Count, r.takenRoleNames.length);
   }
   for (const u of r.unreachableClusters) {
     // One line per cluster and pass, and no Kubernetes Event: there is nowhere to record it.
@@ -172,18 +200,24 @@ function report(deps: ReconcileHandlerDeps, seed: string, r: ReconcileResult): v
       kept: 'its ServiceAccounts keep their roles; nothing there was annotated or released',
     });
     const metric = deps.metrics.singleMetric();
-    metric.addDimension('Cluster', u.cluster);
-    metric.addMetric('ClusterUnreachable', MetricUnit.Count, 1);
+    metric.addDimension(CLUSTER_DIMENSION, u.cluster);
+    metric.addMetric(M.ClusterUnreachable, MetricUnit.Count, 1);
   }
   if (r.roleQuotaExceeded !== undefined) {
     deps.logger.error('IAM roles quota reached', { seed, iam: r.roleQuotaExceeded });
-    emit('RoleQuotaExceeded', MetricUnit.Count, 1);
+    emit(M.RoleQuotaExceeded, MetricUnit.Count, 1);
   }
+}
+
+/** Percent of the trust-policy quota the fullest derived role uses after the pass; 0 without roles. */
+function fullestTrustPolicy(r: ReconcileResult): number {
+  const kept = r.plan.roles.filter((role) => role.state !== 'delete');
+  return Math.max(0, ...kept.map((role) => policyFill(role.size, role.quota)));
 }
 
 // Created once per module: warm invocations reuse clients, tokens and connections.
 const logger = new Logger({ serviceName: 'reconciler' });
-const metrics = new Metrics({ namespace: 'KubestashIrsa', serviceName: 'reconciler' });
+const metrics = new Metrics({ namespace: METRICS_NAMESPACE, serviceName: RECONCILER_SERVICE });
 let built: ReturnType<typeof createReconcileHandler> | undefined;
 
 export const handler = async (event: SQSEvent): Promise<SQSBatchResponse> => {

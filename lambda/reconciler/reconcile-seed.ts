@@ -8,6 +8,7 @@ import type {
   ServiceAccountState,
 } from '../domain/plan-types';
 import { heldServiceAccounts } from '../domain/held-subjects';
+import { REFUSAL_REASONS } from '../domain/plan-types';
 import { plan } from '../domain/planner';
 import { DEFAULT_TRUST_POLICY_QUOTA } from '../domain/policy-size';
 import { parseTrustPolicy } from '../domain/trust-policy';
@@ -76,6 +77,11 @@ export interface ReconcileResult {
   /** What became of the Jobs the gate holds (undefined without a gate). */
   readonly jobs?: ReleaseResult;
   /**
+   * Refused ServiceAccounts per reason as their Events name it (the planner's
+   * reason, or {@link ROLE_QUOTA_EXCEEDED_REASON}); reasons with none are absent.
+   */
+  readonly refusedByReason: Readonly<Record<string, number>>;
+  /**
    * Clusters of the seed whose API server could not be connected to. Their
    * grants were kept as the roles hold them; nothing was read or written there.
    */
@@ -98,6 +104,12 @@ export interface UnreachableCluster {
  */
 export const ROLE_QUOTA_EXCEEDED_REASON = 'RoleQuotaExceeded';
 
+/** Every reason a refused ServiceAccount's Event (and the refusal metric) may give. */
+export const REPORTED_REFUSAL_REASONS: readonly string[] = [
+  ...REFUSAL_REASONS,
+  ROLE_QUOTA_EXCEEDED_REASON,
+];
+
 /** What IAM taught an earlier attempt of this pass by refusing a write. */
 interface Learned {
   /** The trust-policy size IAM named when it refused a document as too large. */
@@ -108,7 +120,7 @@ interface Learned {
   readonly takenRoleNames?: readonly string[];
 }
 
-interface ListedServiceAccount extends ServiceAccountState {
+export interface ListedServiceAccount extends ServiceAccountState {
   readonly uid: string;
 }
 
@@ -501,6 +513,11 @@ function summarize(
 ): ReconcileResult {
   const result = planned.plan;
   const { roleQuota, settings } = read;
+  const refusedByReason: Record<string, number> = {};
+  for (const r of result.refusals) {
+    const reason = planned.reasonOf(r);
+    refusedByReason[reason] = (refusedByReason[reason] ?? 0) + 1;
+  }
   return {
     plan: result,
     created: result.creates.length,
@@ -511,6 +528,7 @@ function summarize(
     events,
     derivedRoles: read.roles.length + result.creates.length - result.deletes.length,
     roleCreationLimit: settings.roleCreationLimit,
+    refusedByReason,
     warnings: [
       ...settings.warnings,
       ...written.repaired.map(
@@ -549,7 +567,8 @@ function roleQuotaMessage(seed: string, error: RoleQuotaExceededError): string {
   return `IAM refused to create another derived role of seed ${seed}: the AWS account holds as many IAM roles as its quota allows (${error.message}). Raise the quota "Roles per account" (Service Quotas, IAM, L-FE177D64) or delete IAM roles the account no longer uses; the next pass grants this ServiceAccount once a role can be created. The Job stays suspended until then`;
 }
 
-async function readDerivedRoles(iam: IamPort, seed: SeedSpec): Promise<ExistingRole[]> {
+/** The seed's derived roles under its path, with the tags of the ones that look empty. */
+export async function readDerivedRoles(iam: IamPort, seed: SeedSpec): Promise<ExistingRole[]> {
   const listed = await iam.listRolesUnderPath(seed.path);
   const own = listed.filter((r) => derivedRoleIndex(seed.name, r.name) !== undefined);
   return Promise.all(
@@ -581,11 +600,11 @@ function trustsNobody(trustPolicy: string): boolean {
  * cannot be connected to is reported instead of failing the pass, and what
  * was listed of it before is dropped (the pass holds its grants as they are).
  */
-async function readServiceAccounts(
-  deps: ReconcileDeps,
+export async function readServiceAccounts(
+  deps: Pick<ReconcileDeps, 'kubernetes'>,
   seed: SeedSpec,
   namespaces: readonly string[],
-  options: ReconcileOptions,
+  options: Pick<ReconcileOptions, 'otherSeeds' | 'reportUnknownSeeds'>,
 ): Promise<{ serviceAccounts: ListedServiceAccount[]; unreachable: UnreachableCluster[] }> {
   const serviceAccounts: ListedServiceAccount[] = [];
   const unreachable: UnreachableCluster[] = [];
@@ -608,11 +627,11 @@ async function readServiceAccounts(
 }
 
 async function readClusterServiceAccounts(
-  deps: ReconcileDeps,
+  deps: Pick<ReconcileDeps, 'kubernetes'>,
   seed: SeedSpec,
   cluster: string,
   namespaces: readonly string[],
-  options: ReconcileOptions,
+  options: Pick<ReconcileOptions, 'otherSeeds' | 'reportUnknownSeeds'>,
 ): Promise<ListedServiceAccount[]> {
   const out: ListedServiceAccount[] = [];
   for (const namespace of namespaces) {

@@ -4,6 +4,7 @@ import type { SQSEvent, SQSRecord } from 'aws-lambda';
 import { createReconcileHandler } from '../../../lambda/handlers/reconcile';
 import type { ReconcileOptions, ReconcileResult } from '../../../lambda/reconciler/reconcile-seed';
 import type { SeedEnv } from '../../../lambda/reconciler/reconciler-settings';
+import { ReconcilerMetric } from '../../../lambda/ports/metric-names';
 
 const cluster = { name: 'prod', issuer: 'i', providerArn: 'arn:aws:iam::1:oidc-provider/i' };
 const env = {
@@ -46,6 +47,7 @@ const result = (): ReconcileResult => ({
   unreachableClusters: [],
   derivedRoles: 3,
   roleCreationLimit: 100,
+  refusedByReason: {},
   warnings: [],
 });
 
@@ -195,6 +197,137 @@ describe('reconcile handler', () => {
       ],
     });
     expect(calls.map((c) => c.seed)).toEqual(['VeleroRole']);
+  });
+});
+
+/** The EMF documents Powertools writes to stdout while `run` runs, flattened to one row per metric. */
+async function emitted(run: () => Promise<unknown>) {
+  const lines: string[] = [];
+  const spy = jest.spyOn(process.stdout, 'write').mockImplementation((chunk) => {
+    lines.push(String(chunk));
+    return true;
+  });
+  try {
+    await run();
+  } finally {
+    spy.mockRestore();
+  }
+  return lines
+    .flatMap((l) => l.split('\n'))
+    .filter((l) => l.includes('_aws'))
+    .flatMap((l) => {
+      const doc = JSON.parse(l) as Record<string, unknown> & {
+        _aws: {
+          CloudWatchMetrics: {
+            Namespace: string;
+            Dimensions: string[][];
+            Metrics: { Name: string; Unit: string }[];
+          }[];
+        };
+      };
+      const [directive] = doc._aws.CloudWatchMetrics;
+      return directive.Metrics.map((m) => ({
+        namespace: directive.Namespace,
+        name: m.Name,
+        unit: m.Unit,
+        value: doc[m.Name],
+        dimensions: Object.fromEntries(directive.Dimensions[0].map((d) => [d, doc[d]])),
+      }));
+    });
+}
+
+describe('reconcile handler metrics', () => {
+  const passResult = (): ReconcileResult => ({
+    ...result(),
+    plan: {
+      ...result().plan,
+      roles: [
+        {
+          seed: 'KubestashRole',
+          roleName: 'KubestashRole-0',
+          state: 'unchanged',
+          subjects: 20,
+          size: 2047,
+          quota: 2048,
+        },
+        {
+          seed: 'KubestashRole',
+          roleName: 'KubestashRole-1',
+          state: 'update',
+          subjects: 3,
+          size: 500,
+          quota: 2048,
+        },
+        {
+          seed: 'KubestashRole',
+          roleName: 'KubestashRole-2',
+          state: 'delete',
+          subjects: 0,
+          size: 2048,
+          quota: 2048,
+        },
+      ],
+    },
+    created: 1,
+    updated: 2,
+    derivedRoles: 2,
+    refusedByReason: { DerivedRoleLimitReached: 4, RoleQuotaExceeded: 1 },
+    jobs: { released: 2, held: 3, stuck: 1, events: 0 },
+  });
+
+  async function metricsOf(r: ReconcileResult) {
+    let now = 1000;
+    const h = createReconcileHandler({
+      env: { ...env, RECONCILER_SEEDS: [env.RECONCILER_SEEDS[0]] },
+      reconcile: async () => {
+        now += 1234;
+        return r;
+      },
+      logger: new Logger({ logLevel: 'SILENT' }),
+      metrics: new Metrics({ namespace: 'KubestashIrsa', serviceName: 'reconciler' }),
+      now: () => now,
+      sleep: async () => {},
+    });
+    return emitted(() => h({ Records: [record('1', changed('KubestashRole'))] }));
+  }
+
+  test('each figure the dashboard graphs is emitted per seed under the shared names', async () => {
+    const rows = await metricsOf(passResult());
+    const byName = (name: string, reason?: string) =>
+      rows.filter(
+        (m) => m.name === name && (reason === undefined || m.dimensions.Reason === reason),
+      );
+    for (const m of rows) {
+      expect(m.namespace).toBe('KubestashIrsa');
+      expect(m.dimensions).toMatchObject({ service: 'reconciler', Seed: 'KubestashRole' });
+    }
+    expect(byName(ReconcilerMetric.ReconcileDuration)).toEqual([
+      expect.objectContaining({ value: 1234, unit: 'Milliseconds' }),
+    ]);
+    // The fullest role that stays (the one being deleted does not count), rounded down.
+    expect(byName(ReconcilerMetric.TrustPolicyFill)).toEqual([
+      expect.objectContaining({ value: 99.9, unit: 'Percent' }),
+    ]);
+    expect(byName(ReconcilerMetric.IamWrites)[0].value).toBe(3);
+    expect(byName(ReconcilerMetric.JobsStuck)[0].value).toBe(1);
+    expect(byName(ReconcilerMetric.JobsHeld)[0].value).toBe(3);
+    expect(byName(ReconcilerMetric.JobsReleased)[0].value).toBe(2);
+    // One row per reason, 0 included, so every graph line is continuous.
+    const reasons = byName(ReconcilerMetric.RefusedServiceAccounts);
+    expect(Object.fromEntries(reasons.map((m) => [m.dimensions.Reason, m.value]))).toEqual({
+      NamespaceNotAllowed: 0,
+      SeedRoleNotAllowed: 0,
+      ClusterNotAllowed: 0,
+      DerivedRoleLimitReached: 4,
+      SubjectTooLarge: 0,
+      RoleQuotaExceeded: 1,
+    });
+  });
+
+  test('without roles the fill is 0, and without a gate no Job metrics are emitted', async () => {
+    const rows = await metricsOf(result());
+    expect(rows.find((m) => m.name === ReconcilerMetric.TrustPolicyFill)?.value).toBe(0);
+    expect(rows.filter((m) => m.name.startsWith('Jobs'))).toEqual([]);
   });
 });
 

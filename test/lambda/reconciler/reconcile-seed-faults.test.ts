@@ -422,6 +422,7 @@ describe('a crash right after each Kubernetes call the reconciler makes', () => 
       expect(granted.length).toBeGreaterThan(30);
       expect(refused.length).toBeGreaterThan(0);
       expect(result.plan.refusals.every((r) => r.reason === 'DerivedRoleLimitReached')).toBe(true);
+      expect(result.refusedByReason).toEqual({ DerivedRoleLimitReached: refused.length });
 
       await expectConverged(rerun.deps.iam, granted, policyArn);
       // Refused ones are not annotated, and each has exactly one Event, for its current uid.
@@ -462,6 +463,10 @@ describe("the account's IAM roles quota exhausted", () => {
         `Cannot exceed quota for RolesPerAccount: ${rolesQuota}`,
       );
       expect(result.warnings.join('\n')).toMatch(/Roles per account.*L-FE177D64/);
+      // The metrics count them under the reason their Events give, not the planner's.
+      expect(result.refusedByReason).toEqual({
+        [ROLE_QUOTA_EXCEEDED_REASON]: result.plan.refusals.length,
+      });
       const roles = (await full.deps.iam.listRolesUnderPath(PATH)).map((r) => r.name).sort();
       expect(roles).toEqual(['KubestashRole-0', 'KubestashRole-1'].slice(0, rolesQuota - 1));
 

@@ -1,0 +1,60 @@
+import { Duration } from 'aws-cdk-lib';
+import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
+import {
+  JOB_GATE_SERVICE,
+  METRICS_NAMESPACE,
+  REASON_DIMENSION,
+  RECONCILER_SERVICE,
+  SEED_DIMENSION,
+} from '../lambda/ports/metric-names';
+import type { GateMetricName, ReconcilerMetricName } from '../lambda/ports/metric-names';
+
+/**
+ * CloudWatch metric objects for what the handlers emit, built from the names
+ * the handlers import (lambda/ports/metric-names.ts), so an alarm or a graph
+ * cannot watch a metric nobody writes.
+ */
+
+export interface ProjectMetricOptions {
+  /** e.g. `Maximum`, `Sum`, `p99`. */
+  readonly statistic: string;
+  /** @default Duration.minutes(5) */
+  readonly period?: Duration;
+  /** The graph legend. @default the metric name */
+  readonly label?: string;
+}
+
+/** One of the reconciler's per-seed metrics (dimensions `service`, `Seed`, and `Reason` if given). */
+export function reconcilerSeedMetric(
+  seed: string,
+  metricName: ReconcilerMetricName,
+  options: ProjectMetricOptions & { readonly reason?: string },
+): cloudwatch.Metric {
+  return new cloudwatch.Metric({
+    namespace: METRICS_NAMESPACE,
+    metricName,
+    dimensionsMap: {
+      service: RECONCILER_SERVICE,
+      [SEED_DIMENSION]: seed,
+      ...(options.reason === undefined ? {} : { [REASON_DIMENSION]: options.reason }),
+    },
+    statistic: options.statistic,
+    period: options.period ?? Duration.minutes(5),
+    ...(options.label === undefined ? {} : { label: options.label }),
+  });
+}
+
+/** One of the job gate's metrics (dimension `service`). */
+export function gateMetric(
+  metricName: GateMetricName,
+  options: ProjectMetricOptions,
+): cloudwatch.Metric {
+  return new cloudwatch.Metric({
+    namespace: METRICS_NAMESPACE,
+    metricName,
+    dimensionsMap: { service: JOB_GATE_SERVICE },
+    statistic: options.statistic,
+    period: options.period ?? Duration.minutes(5),
+    ...(options.label === undefined ? {} : { label: options.label }),
+  });
+}
