@@ -568,7 +568,10 @@ function roleQuotaMessage(seed: string, error: RoleQuotaExceededError): string {
 }
 
 /** The seed's derived roles under its path, with the tags of the ones that look empty. */
-export async function readDerivedRoles(iam: IamPort, seed: SeedSpec): Promise<ExistingRole[]> {
+export async function readDerivedRoles(
+  iam: Pick<IamPort, 'listRolesUnderPath' | 'getRoleTags'>,
+  seed: SeedSpec,
+): Promise<ExistingRole[]> {
   const listed = await iam.listRolesUnderPath(seed.path);
   const own = listed.filter((r) => derivedRoleIndex(seed.name, r.name) !== undefined);
   return Promise.all(
@@ -601,7 +604,7 @@ function trustsNobody(trustPolicy: string): boolean {
  * was listed of it before is dropped (the pass holds its grants as they are).
  */
 export async function readServiceAccounts(
-  deps: Pick<ReconcileDeps, 'kubernetes'>,
+  deps: { readonly kubernetes: (cluster: string) => Pick<KubernetesPort, 'listServiceAccounts'> },
   seed: SeedSpec,
   namespaces: readonly string[],
   options: Pick<ReconcileOptions, 'otherSeeds' | 'reportUnknownSeeds'>,

@@ -167,6 +167,7 @@ describe('KubestashIrsaStack', () => {
       [
         'AccessPolicyArnKubestashRole',
         'BucketName',
+        'DashboardName',
         'DerivedRolePathKubestashRole',
         'DumpRoleArnappdb',
         'EventBusName',
@@ -193,7 +194,7 @@ describe('KubestashIrsaStack', () => {
         'AWS::CloudWatch::Alarm',
         'AWS::CloudWatch::Alarm',
         'AWS::CloudWatch::Alarm',
-        'AWS::CloudWatch::Alarm',
+        'AWS::CloudWatch::Dashboard',
         'AWS::EKS::AccessEntry',
         'AWS::EKS::AccessEntry',
         'AWS::Events::EventBus',

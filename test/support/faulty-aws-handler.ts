@@ -26,6 +26,12 @@ export interface FaultOptions {
    * answer, HTTP 409 `LimitExceeded: Cannot exceed quota for RolesPerAccount: N`.
    */
   readonly rolesPerAccountQuota?: number;
+  /**
+   * Actions the caller's policy does not allow, which moto does not check:
+   * each gets real IAM's answer, HTTP 403 `AccessDenied: User: ... is not
+   * authorized to perform: iam:<Action> ...`.
+   */
+  readonly deny?: readonly string[];
 }
 
 /**
@@ -63,6 +69,16 @@ export class FaultyAwsHandler extends NodeHttpHandler {
     if (every !== undefined && this.count % every === 0) {
       this.actions.push(`${action}:throttled`);
       return { response: errorResponse(400, 'Throttling', 'Rate exceeded') };
+    }
+    if (this.options.deny?.includes(action) === true) {
+      this.actions.push(`${action}:denied`);
+      return {
+        response: errorResponse(
+          403,
+          'AccessDenied',
+          `User: arn:aws:sts::123456789012:assumed-role/developer/session is not authorized to perform: iam:${action} on resource: arn:aws:iam::123456789012:role/ because no identity-based policy allows the iam:${action} action`,
+        ),
+      };
     }
     const quota = this.options.trustPolicyQuota;
     const document = params.get('AssumeRolePolicyDocument') ?? params.get('PolicyDocument');
