@@ -389,10 +389,17 @@ describe('the reconcile handler metrics', () => {
     expect(Object.fromEntries(values)).toEqual({
       DerivedRoleUtilization: 1,
       DerivedRoles: 1,
+      // Three subjects in KubestashRole-0: a fifth of the 2048-character quota.
+      TrustPolicyFill: expect.any(Number),
       ServiceAccountsGranted: 3,
       Refusals: 0,
+      // One line per reason; the last one read (none refused, so 0).
+      RefusedServiceAccounts: 0,
       IamWrites: 1,
+      ReconcileDuration: expect.any(Number),
     });
+    expect(values.get('TrustPolicyFill')).toBeGreaterThan(10);
+    expect(values.get('TrustPolicyFill')).toBeLessThan(40);
     expect(lines.some((l) => l.MalformedEvents === 1)).toBe(true);
   });
 });
