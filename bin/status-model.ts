@@ -108,7 +108,10 @@ export interface SeedStatusInput {
 export function isHeld(job: JobRecord): boolean {
   const state = job.annotations[GATE_ANNOTATION];
   return (
-    (state === 'held' || state === 'stuck') && !job.finished && job.deletionTimestamp === undefined
+    job.suspended &&
+    (state === 'held' || state === 'stuck') &&
+    !job.finished &&
+    job.deletionTimestamp === undefined
   );
 }
 

@@ -19,7 +19,7 @@ export type StatusIam = Pick<
   'getTrustPolicySizeQuota' | 'getSeedRole' | 'listRolesUnderPath' | 'getRoleTags'
 >;
 /** The Kubernetes reads status makes; it writes nothing. */
-export type StatusKubernetes = Pick<KubernetesPort, 'listServiceAccounts' | 'listSuspendedJobs'>;
+export type StatusKubernetes = Pick<KubernetesPort, 'listServiceAccounts' | 'listJobs'>;
 
 export interface StatusDeps {
   readonly iam: StatusIam;
@@ -74,7 +74,7 @@ export async function readStatus(deps: StatusDeps, config: ProjectConfig): Promi
     let read = jobsRead.get(key);
     if (read === undefined) {
       read = kubernetes(cluster)
-        .listSuspendedJobs(namespace, `${MANAGED_BY_LABEL}=${KUBESTASH_MANAGED_BY}`)
+        .listJobs(namespace, `${MANAGED_BY_LABEL}=${KUBESTASH_MANAGED_BY}`)
         .then((jobs) => jobs.filter(isHeld).map((job) => ({ cluster, job })));
       jobsRead.set(key, read);
     }
@@ -220,7 +220,7 @@ function clusterNaming(
       };
       port = {
         listServiceAccounts: (ns) => named(() => inner.listServiceAccounts(ns)),
-        listSuspendedJobs: (ns, selector) => named(() => inner.listSuspendedJobs(ns, selector)),
+        listJobs: (ns, selector) => named(() => inner.listJobs(ns, selector)),
       };
       ports.set(cluster, port);
     }

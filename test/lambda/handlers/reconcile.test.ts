@@ -272,7 +272,7 @@ describe('reconcile handler metrics', () => {
     updated: 2,
     derivedRoles: 2,
     refusedByReason: { DerivedRoleLimitReached: 4, RoleQuotaExceeded: 1 },
-    jobs: { released: 2, held: 3, stuck: 1, events: 0 },
+    jobs: { released: 2, held: 3, stuck: 1, events: 0, releasedElsewhere: 0 },
   });
 
   async function metricsOf(r: ReconcileResult) {
