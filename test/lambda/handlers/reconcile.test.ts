@@ -6,6 +6,9 @@ import type { ReconcileOptions, ReconcileResult } from '../../../lambda/reconcil
 import type { SeedEnv } from '../../../lambda/reconciler/reconciler-settings';
 import { ReconcilerMetric } from '../../../lambda/ports/metric-names';
 
+// The metrics tests read the EMF lines, which test/support/jest-quiet-env.ts turns off for the rest.
+process.env.POWERTOOLS_METRICS_DISABLED = 'false';
+
 const cluster = { name: 'prod', issuer: 'i', providerArn: 'arn:aws:iam::1:oidc-provider/i' };
 const env = {
   RECONCILER_SEEDS: [
