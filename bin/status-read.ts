@@ -105,7 +105,9 @@ export async function readStatus(deps: StatusDeps, config: ProjectConfig): Promi
         `cluster ${cluster.name}: ServiceAccounts and held Jobs in ${settings.allowedNamespaces.length} namespace(s)`,
       );
     }
-    const serviceAccounts = await readServiceAccounts(
+    // status wraps every cluster read in ClusterReadError, so an unreachable
+    // cluster ends the command with a line naming it rather than being skipped.
+    const { serviceAccounts } = await readServiceAccounts(
       { kubernetes },
       seed,
       settings.allowedNamespaces,

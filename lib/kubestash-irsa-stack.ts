@@ -191,6 +191,7 @@ export class KubestashIrsaStack extends Stack {
     this.dashboard = new OperationsDashboard(this, 'Operations', {
       reconciler: this.reconciler,
       seedNames: config.seeds.map((s) => s.name),
+      clusterNames: config.clusters.map((c) => c.name),
       jobGate: this.jobGate,
     });
     this.output(

@@ -5,7 +5,7 @@ import { GateMetric, ReconcilerMetric } from '../lambda/ports/metric-names';
 import type { GateMetricName, ReconcilerMetricName } from '../lambda/ports/metric-names';
 import { REPORTED_REFUSAL_REASONS } from '../lambda/reconciler/reconcile-seed';
 import type { JobGate } from './job-gate';
-import { gateMetric, reconcilerSeedMetric } from './project-metrics';
+import { clusterUnreachableMetric, gateMetric, reconcilerSeedMetric } from './project-metrics';
 import type { Reconciler } from './reconciler';
 
 export interface OperationsDashboardProps {
@@ -13,6 +13,8 @@ export interface OperationsDashboardProps {
   readonly reconciler: Reconciler;
   /** The seed roles' names; each gets a row of graphs. */
   readonly seedNames: readonly string[];
+  /** The EKS clusters the reconciler reaches; each is a line on the unreachable-clusters graph. @default none */
+  readonly clusterNames?: readonly string[];
   /** The job gate, when the stack has one: its answers and latency are graphed. @default none */
   readonly jobGate?: JobGate;
   /** Further alarms for the alarm-status widget, besides the reconciler's. @default none */
@@ -80,6 +82,19 @@ export class OperationsDashboard extends Construct {
       this.dashboard.addWidgets(...this.seedWidgets(seed, props.jobGate !== undefined));
     }
     this.dashboard.addWidgets(...this.reconcilerWidgets(props.reconciler));
+    if (props.clusterNames !== undefined && props.clusterNames.length > 0) {
+      this.dashboard.addWidgets(
+        new cloudwatch.GraphWidget({
+          title: 'Clusters whose API server a pass could not reach',
+          width: 24,
+          height: 4,
+          left: props.clusterNames.map((cluster) =>
+            clusterUnreachableMetric(cluster, { statistic: 'Sum', label: cluster, period: PERIOD }),
+          ),
+          leftYAxis: { min: 0, showUnits: false },
+        }),
+      );
+    }
     if (props.jobGate !== undefined) {
       this.dashboard.addWidgets(...this.gateWidgets(props.jobGate));
     }
@@ -115,7 +130,11 @@ export class OperationsDashboard extends Construct {
       new cloudwatch.GraphWidget({
         title: `${seed}: IAM writes and pass duration`,
         width,
-        left: [m(ReconcilerMetric.IamWrites, 'Sum', 'IAM writes')],
+        left: [
+          m(ReconcilerMetric.IamWrites, 'Sum', 'IAM writes'),
+          // A foreign role holding a `<seed>-<i>` name: the index is skipped (docs/iam-layout.md).
+          m(ReconcilerMetric.DerivedRoleNamesTaken, 'Maximum', 'Derived names taken'),
+        ],
         right: [
           m(ReconcilerMetric.ReconcileDuration, 'p50', 'Pass duration p50'),
           m(ReconcilerMetric.ReconcileDuration, 'Maximum', 'Pass duration max'),
@@ -203,6 +222,8 @@ export class OperationsDashboard extends Construct {
           answer(GateMetric.JobsPassed, 'Passed'),
           answer(GateMetric.MalformedReviews, 'Malformed requests (400)'),
           answer(GateMetric.HintsFailed, 'Hints not sent'),
+          answer(GateMetric.ServiceAccountUnread, 'Passed: ServiceAccount unread'),
+          answer(GateMetric.RequestsRefused, 'Refused (no cluster token, 404)'),
         ],
         leftYAxis: { min: 0, showUnits: false },
       }),

@@ -1,10 +1,12 @@
 import { Duration } from 'aws-cdk-lib';
 import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
 import {
+  CLUSTER_DIMENSION,
   JOB_GATE_SERVICE,
   METRICS_NAMESPACE,
   REASON_DIMENSION,
   RECONCILER_SERVICE,
+  ReconcilerMetric,
   SEED_DIMENSION,
 } from '../lambda/ports/metric-names';
 import type { GateMetricName, ReconcilerMetricName } from '../lambda/ports/metric-names';
@@ -38,6 +40,24 @@ export function reconcilerSeedMetric(
       [SEED_DIMENSION]: seed,
       ...(options.reason === undefined ? {} : { [REASON_DIMENSION]: options.reason }),
     },
+    statistic: options.statistic,
+    period: options.period ?? Duration.minutes(5),
+    ...(options.label === undefined ? {} : { label: options.label }),
+  });
+}
+
+/**
+ * The reconciler's per-cluster metric `ClusterUnreachable` (dimensions
+ * `service`, `Cluster`): a pass could not connect to the cluster's API server.
+ */
+export function clusterUnreachableMetric(
+  cluster: string,
+  options: ProjectMetricOptions,
+): cloudwatch.Metric {
+  return new cloudwatch.Metric({
+    namespace: METRICS_NAMESPACE,
+    metricName: ReconcilerMetric.ClusterUnreachable,
+    dimensionsMap: { service: RECONCILER_SERVICE, [CLUSTER_DIMENSION]: cluster },
     statistic: options.statistic,
     period: options.period ?? Duration.minutes(5),
     ...(options.label === undefined ? {} : { label: options.label }),

@@ -10,7 +10,7 @@ import { AuditLogForwarder } from './audit-log-forwarder';
 import { alphanumeric } from './config/project-config';
 import type { FunctionNetwork } from './function-network';
 import { projectFunction } from './lambda-bundle';
-import { reconcilerSeedMetric } from './project-metrics';
+import { clusterUnreachableMetric, reconcilerSeedMetric } from './project-metrics';
 import { ReconcileQueue } from './reconcile-queue';
 import type { ReconcilerRole } from './reconciler-role';
 import type { SeedRole } from './seed-role';
@@ -218,13 +218,7 @@ export class Reconciler extends Construct {
       (cluster) =>
         new cloudwatch.Alarm(this, `Unreachable${alphanumeric(cluster)}`, {
           alarmDescription: `kubestash-irsa (${Stack.of(this).stackName}): the reconciler cannot connect to the API server of cluster ${cluster}; its ServiceAccounts keep their roles but new ones wait. The log line "cluster API server unreachable" names the likely cause`,
-          metric: new cloudwatch.Metric({
-            namespace: 'KubestashIrsa',
-            metricName: 'ClusterUnreachable',
-            dimensionsMap: { service: 'reconciler', Cluster: cluster },
-            statistic: 'Sum',
-            period: Duration.minutes(5),
-          }),
+          metric: clusterUnreachableMetric(cluster, { statistic: 'Sum' }),
           threshold: 1,
           evaluationPeriods: 3,
           datapointsToAlarm: 2,

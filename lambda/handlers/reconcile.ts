@@ -110,7 +110,9 @@ export function createReconcileHandler(deps: ReconcileHandlerDeps) {
       }
     }
     if (coalesced > 0) {
-      deps.metrics.singleMetric().addMetric(ReconcilerMetric.EventsCoalesced, MetricUnit.Count, coalesced);
+      deps.metrics
+        .singleMetric()
+        .addMetric(ReconcilerMetric.EventsCoalesced, MetricUnit.Count, coalesced);
     }
     return { batchItemFailures: failures };
   };

@@ -630,7 +630,7 @@ export async function readServiceAccounts(
 }
 
 async function readClusterServiceAccounts(
-  deps: Pick<ReconcileDeps, 'kubernetes'>,
+  deps: { readonly kubernetes: (cluster: string) => Pick<KubernetesPort, 'listServiceAccounts'> },
   seed: SeedSpec,
   cluster: string,
   namespaces: readonly string[],
