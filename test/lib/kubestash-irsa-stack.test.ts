@@ -194,6 +194,7 @@ describe('KubestashIrsaStack', () => {
         'AWS::CloudWatch::Alarm',
         'AWS::CloudWatch::Alarm',
         'AWS::CloudWatch::Alarm',
+        'AWS::CloudWatch::Alarm',
         'AWS::CloudWatch::Dashboard',
         'AWS::EKS::AccessEntry',
         'AWS::EKS::AccessEntry',

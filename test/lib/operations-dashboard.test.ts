@@ -101,6 +101,7 @@ describe('OperationsDashboard in the example stack', () => {
     const writes = metricRows(widgetTitled(widgets, 'KubestashRole: IAM writes and pass duration'));
     expect(writes.map((r) => r[1])).toEqual([
       'IamWrites',
+      'DerivedRoleNamesTaken',
       'ReconcileDuration',
       'ReconcileDuration',
     ]);
@@ -118,6 +119,8 @@ describe('OperationsDashboard in the example stack', () => {
       'JobsPassed',
       'MalformedReviews',
       'HintsFailed',
+      'ServiceAccountUnread',
+      'RequestsRefused',
     ]);
     for (const row of answers) expect(row).toEqual(expect.arrayContaining(['service', 'job-gate']));
     const latency = metricRows(widgetTitled(widgets, 'Job gate: latency and failures'));
@@ -155,7 +158,28 @@ describe('OperationsDashboard variants', () => {
     expect(widgets.find((w) => w.type === 'alarm')?.properties.alarms).toHaveLength(
       stack.reconciler.alarms.length,
     );
-    expect(stack.reconciler.alarms.length).toBe(2 + 2 * 2);
+    // Dead letters and errors, two per seed, one per cluster (ClusterUnreachable).
+    expect(stack.reconciler.alarms.length).toBe(2 + 2 * 2 + 1);
+  });
+
+  test('each cluster is a line on the unreachable-clusters graph, as the reconciler emits it', () => {
+    const { template } = synthExampleStack();
+    const rows = metricRows(
+      widgetTitled(
+        dashboardBody(template).widgets,
+        'Clusters whose API server a pass could not reach',
+      ),
+    );
+    expect(rows.length).toBe(1);
+    expect(rows[0]).toEqual(
+      expect.arrayContaining([
+        'KubestashIrsa',
+        'ClusterUnreachable',
+        'service',
+        'reconciler',
+        'Cluster',
+      ]),
+    );
   });
 
   test('a name CloudWatch would refuse, or no seed, is an error naming the fix', () => {
