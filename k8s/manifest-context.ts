@@ -2,7 +2,7 @@ import { ConfigError } from '../lib/config/config-error';
 import { configSourceOf } from '../lib/config/load-config';
 import { partitionOfRegion } from '../lib/config/aws-partition';
 import { joinKeyPrefix } from '../lib/config/key-prefix';
-import { seedsOfCluster } from '../lib/config/project-config';
+import { namespacesOfSeed, seedsOfCluster } from '../lib/config/project-config';
 import type { ClusterConfig, ProjectConfig, SeedConfig } from '../lib/config/project-config';
 import { roleArn } from '../lambda/domain/iam-names';
 
@@ -31,7 +31,10 @@ export function resolveManifestContext(config: ProjectConfig): ManifestContext {
   const partition = partitionOf(config.region);
   const subPrefix = config.kubernetes.storage.subPrefix ?? cluster.name.toLowerCase();
   const storageNamespace = config.kubernetes.storage.namespace ?? config.allowedNamespaces[0];
-  const problems = usagePolicyProblems(config, storageNamespace);
+  const problems = [
+    ...usagePolicyProblems(config, storageNamespace),
+    ...seedNamespaceProblems(config, seed),
+  ];
   if (problems.length > 0) throw new ConfigError(problems, configSourceOf(config));
   return {
     config,
@@ -76,6 +79,25 @@ function usagePolicyProblems(config: ProjectConfig, storageNamespace: string): s
       `config.kubernetes.${o.field}.usableFrom: got "Same": the ${o.kind} is in namespace ${o.namespace}, so KubeStash refuses the backups in other namespaces (${elsewhere.map((b) => `${b.namespace}/${b.name}`).join(', ')}); use "AllowedNamespaces", or move the ${o.kind} (config.kubernetes.${o.field}.namespace) or the backups`,
     ];
   });
+}
+
+/**
+ * KubeStash copies the operator ServiceAccount's role into every session
+ * ServiceAccount's `go.klusters.dev/seed-role-name`
+ * (kubestash/apimachinery `pkg/cloud/annotations.go`), so every backup these
+ * manifests declare names the operator's seed. A backup in a namespace that
+ * seed does not serve would be refused a role (NamespaceNotAllowed) on every run.
+ */
+function seedNamespaceProblems(config: ProjectConfig, seed: SeedConfig): string[] {
+  const served = namespacesOfSeed(config, seed);
+  const index = config.seeds.indexOf(seed);
+  return config.kubernetes.backups.flatMap((b, i) =>
+    served.includes(b.namespace)
+      ? []
+      : [
+          `config.kubernetes.backups.${i}.namespace: got "${b.namespace}": its sessions name the KubeStash operator's seed ${seed.name}, which serves only ${served.join(', ')}; add "${b.namespace}" to config.seeds.${index}.namespaces or move the backup`,
+        ],
+  );
 }
 
 function pickCluster(config: ProjectConfig): ClusterConfig {

@@ -19,8 +19,15 @@ export interface JobGateBucket {
 export interface JobGateProps {
   /** Where the gate sends its `Job Gated` hint. */
   readonly eventBus: events.IEventBus;
-  /** Space- or comma-separated; may be a token (the stack's parameter). */
+  /** Every seed's namespaces, space- or comma-separated; may be a token (the stack's parameters). */
   readonly allowedNamespaces: string;
+  /**
+   * Per seed name, the namespaces whose ServiceAccounts may use it, space-separated
+   * (may be a token): a Job naming a seed that does not serve its namespace is not
+   * held, as the reconciler refuses it.
+   * @default every seed serves every namespace of `allowedNamespaces`
+   */
+  readonly seedNamespaces?: Readonly<Record<string, string>>;
   readonly buckets: readonly JobGateBucket[];
   /** The seeds serving each cluster; the gate reads ServiceAccounts in each of these clusters. */
   readonly clusterSeeds: Readonly<Record<string, readonly string[]>>;
@@ -142,6 +149,13 @@ export class JobGate extends Construct {
       environment: {
         EVENT_BUS_NAME: props.eventBus.eventBusName,
         ALLOWED_NAMESPACES: props.allowedNamespaces,
+        ...(props.seedNamespaces === undefined
+          ? {}
+          : {
+              SEED_NAMESPACES: Object.entries(props.seedNamespaces)
+                .map(([seed, namespaces]) => `${seed}=${namespaces}`)
+                .join(';'),
+            }),
         BUCKETS: props.buckets.map((b) => `${b.bucket}=${b.prefix}`).join(' '),
         CLUSTER_SEEDS: clusters
           .map(([cluster, seeds]) => `${cluster}=${seeds.join(',')}`)

@@ -11,6 +11,7 @@ import { dumpRoleName, dumpServiceAccountName, dumpSubPrefix } from './config/da
 import {
   alphanumeric,
   clustersOfSeed,
+  namespacesOfSeed,
   roleCreationLimitCeiling,
   seedsOfCluster,
 } from './config/project-config';
@@ -71,18 +72,6 @@ export class KubestashIrsaStack extends Stack {
     });
     const { config } = props;
 
-    const allowedNamespaces = this.parameter(
-      'Reconciler',
-      'AllowedNamespaces',
-      'Namespaces whose backup Jobs may receive a role',
-      {
-        type: 'CommaDelimitedList',
-        default: config.allowedNamespaces.join(','),
-        description:
-          'Comma-separated Kubernetes namespaces whose KubeStash ServiceAccounts the reconciler may grant a derived role.',
-      },
-    );
-
     this.backupBucket = new BackupBucket(this, 'Backups', {
       bucketName: config.bucket.name,
       existing: config.bucket.existing,
@@ -105,9 +94,12 @@ export class KubestashIrsaStack extends Stack {
         }),
     );
 
-    this.seedRoles = config.seeds.map((seed) =>
-      this.createSeed(config, seed, Fn.join(' ', allowedNamespaces.valueAsList)),
+    const seedNamespaces = config.seeds.map((seed) => this.seedNamespaces(config, seed));
+    this.seedRoles = config.seeds.map((seed, i) =>
+      this.createSeed(config, seed, seedNamespaces[i]),
     );
+    // Every seed's namespaces: where the gate holds Jobs and the reconciler reads ServiceAccounts.
+    const allNamespaces = Fn.join(' ', seedNamespaces);
 
     // `cdk destroy` removes the derived roles too; the bucket and its backups stay.
     this.cleanup = new DerivedRoleCleanup(this, 'DerivedRoleCleanup', { seeds: this.seedRoles });
@@ -138,6 +130,7 @@ export class KubestashIrsaStack extends Stack {
       clusterNames: config.clusters.map((c) => c.name),
       auditLogClusters: config.clusters.filter((c) => c.auditLogs).map((c) => c.name),
       kubernetesGroup: config.kubernetes.reconcilerGroup,
+      watchedNamespaces: allNamespaces,
       gate: config.jobGate.enabled
         ? {
             stuckAfter: Duration.minutes(config.jobGate.stuckAfterMinutes),
@@ -154,7 +147,8 @@ export class KubestashIrsaStack extends Stack {
       const gate = config.jobGate;
       this.jobGate = new JobGate(this, 'JobGate', {
         eventBus: this.reconciler.queue.eventBus,
-        allowedNamespaces: Fn.join(' ', allowedNamespaces.valueAsList),
+        allowedNamespaces: allNamespaces,
+        seedNamespaces: Object.fromEntries(config.seeds.map((s, i) => [s.name, seedNamespaces[i]])),
         buckets: [
           {
             bucket: this.backupBucket.bucket.bucketName,
@@ -307,6 +301,25 @@ export class KubestashIrsaStack extends Stack {
       'Security group of the kubestash-irsa Lambdas (egress 443 only)',
     );
     return functionNetwork;
+  }
+
+  /**
+   * The console parameter listing the namespaces whose ServiceAccounts may use
+   * a seed; the seed's tag carries it to the reconciler. Returns the list
+   * space-separated (a token).
+   */
+  private seedNamespaces(config: ProjectConfig, seed: SeedConfig): string {
+    const parameter = this.parameter(
+      `Seed role ${seed.name}`,
+      `${alphanumeric(seed.name)}AllowedNamespaces`,
+      'Namespaces that may use this seed',
+      {
+        type: 'CommaDelimitedList',
+        default: namespacesOfSeed(config, seed).join(','),
+        description: `Comma-separated Kubernetes namespaces whose KubeStash ServiceAccounts may be granted a role derived from ${seed.name}; a ServiceAccount elsewhere that names it is refused with an Event.`,
+      },
+    );
+    return Fn.join(' ', parameter.valueAsList);
   }
 
   private createSeed(config: ProjectConfig, seed: SeedConfig, allowedNamespaces: string): SeedRole {

@@ -36,6 +36,13 @@ export interface ReconcilerProps {
   readonly clusterNames: readonly string[];
   /** The Kubernetes group the access entries map the role to; cdk8s binds its RBAC. */
   readonly kubernetesGroup: string;
+  /**
+   * Every seed's namespaces, space-separated (a token is fine): a
+   * ServiceAccount there that names a seed not allowing its namespace is
+   * refused with an Event rather than ignored.
+   * @default only each seed's own namespaces are read
+   */
+  readonly watchedNamespaces?: string;
 
   /** @default Duration.minutes(5) */
   readonly resyncInterval?: Duration;
@@ -119,6 +126,9 @@ export class Reconciler extends Construct {
           (props.emptyRoleGracePeriod ?? Duration.hours(1)).toSeconds(),
         ),
         POWERTOOLS_METRICS_NAMESPACE: METRICS_NAMESPACE,
+        ...(props.watchedNamespaces === undefined
+          ? {}
+          : { WATCHED_NAMESPACES: props.watchedNamespaces }),
         ...(props.gate === undefined
           ? {}
           : {

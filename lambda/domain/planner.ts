@@ -58,11 +58,7 @@ export function plan(input: PlanInput): Plan {
     if (seed === undefined) {
       out.refuse(sa, 'SeedRoleNotAllowed', seedNotAllowedMessage(sa, input.seeds));
     } else if (!allowed.has(sa.namespace)) {
-      out.refuse(
-        sa,
-        'NamespaceNotAllowed',
-        `namespace "${sa.namespace}" may not receive roles (allowed: ${[...allowed].join(', ') || 'none'}); add it to allowedNamespaces (CloudFormation parameter AllowedNamespaces) if its backups need S3 access`,
-      );
+      out.refuse(sa, 'NamespaceNotAllowed', namespaceNotAllowedMessage(sa, seed, allowed));
     } else if (!seed.clusters.some((c) => c.name === sa.cluster)) {
       out.refuse(
         sa,
@@ -78,6 +74,19 @@ export function plan(input: PlanInput): Plan {
     new SeedPlanner(seed, input, quota, out).run(bySeed.get(seed.name) ?? []);
   }
   return out.build();
+}
+
+/**
+ * Stable text (no counts): the Event is recorded once, not on every pass. The
+ * parameter name is the seed's letters and digits, as the stack names it.
+ */
+function namespaceNotAllowedMessage(
+  sa: ServiceAccountState,
+  seed: SeedSpec,
+  allowed: ReadonlySet<string>,
+): string {
+  const parameter = `${seed.name.replace(/[^A-Za-z0-9]/g, '')}AllowedNamespaces`;
+  return `namespace "${sa.namespace}" may not receive roles of seed ${seed.name} (allowed: ${[...allowed].join(', ') || 'none'}): each seed serves only the namespaces of its team; point the ServiceAccount's go.klusters.dev/seed-role-name at the seed of this namespace's team, or, if its backups need this seed, add "${sa.namespace}" to the seed's namespaces (config seeds[].namespaces, CloudFormation parameter ${parameter})`;
 }
 
 function seedNotAllowedMessage(sa: ServiceAccountState, seeds: readonly SeedSpec[]): string {

@@ -151,6 +151,15 @@ export function gateJob(
         reason: `ServiceAccount ${serviceAccount} names seed ${seedRole}, which this stack does not serve on cluster ${facts.cluster ?? 'unknown'}`,
       };
     }
+    const seedServes = settings.seedNamespaces[seedNameOf(seedRole)];
+    if (seedServes !== undefined && !seedServes.includes(target.namespace)) {
+      // The reconciler refuses it (NamespaceNotAllowed, an Event on the ServiceAccount) and
+      // would never release it: holding it would only park the Job until it is marked stuck.
+      return {
+        gated: false,
+        reason: `ServiceAccount ${serviceAccount} names seed ${seedRole}, which does not serve namespace ${target.namespace} (only ${seedServes.join(', ') || 'none'}); the reconciler refuses it with a NamespaceNotAllowed Event`,
+      };
+    }
     const granted = lookup.annotations[ROLE_ARN_ANNOTATION];
     if (granted !== undefined) {
       return {

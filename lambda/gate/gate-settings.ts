@@ -8,6 +8,14 @@ export interface GateSettings {
   readonly buckets: readonly AccessCheckTarget[];
   /** The seeds serving each cluster, for the hint event. */
   readonly clusterSeeds: Readonly<Record<string, readonly string[]>>;
+  /**
+   * The namespaces whose ServiceAccounts may use each seed (config
+   * `seeds[].namespaces`): a Job whose ServiceAccount names a seed that does
+   * not serve its namespace is not held, since the reconciler refuses it.
+   * A seed missing here is served in every allowed namespace (a stack
+   * deployed before per-seed namespaces).
+   */
+  readonly seedNamespaces: Readonly<Record<string, readonly string[]>>;
   /** The Secrets Manager secret holding each cluster's webhook token (ARN or name). */
   readonly clusterTokenSecrets: Readonly<Record<string, string>>;
   readonly accessCheckImage: string;
@@ -21,7 +29,8 @@ export interface GateSettings {
  * Reads the settings; a malformed value is a deployment error and fails the
  * cold start loudly rather than gating Jobs with a half-read configuration.
  * Formats: ALLOWED_NAMESPACES "a b", BUCKETS "bucket=prefix/ ...",
- * CLUSTER_SEEDS "cluster=seedA,seedB;cluster2=seedC",
+ * CLUSTER_SEEDS "cluster=seedA,seedB;cluster2=seedC", SEED_NAMESPACES
+ * "seedA=ns1 ns2;seedB=ns3" (optional),
  * CLUSTER_TOKEN_SECRETS "cluster=secretArn;cluster2=secretArn".
  */
 export function readGateSettings(env: Readonly<Record<string, string | undefined>>): GateSettings {
@@ -41,6 +50,12 @@ export function readGateSettings(env: Readonly<Record<string, string | undefined
       throw new Error(`CLUSTER_SEEDS: "${entry}" is not cluster=seed,seed`);
     }
     clusterSeeds[cluster] = words(seeds);
+  }
+  const seedNamespaces: Record<string, string[]> = {};
+  for (const entry of (env.SEED_NAMESPACES ?? '').split(';').filter((e) => e !== '')) {
+    const at = entry.indexOf('=');
+    if (at <= 0) throw new Error(`SEED_NAMESPACES: "${entry}" is not seed=namespace namespace`);
+    seedNamespaces[entry.slice(0, at)] = words(entry.slice(at + 1));
   }
   const clusterTokenSecrets: Record<string, string> = {};
   for (const entry of get('CLUSTER_TOKEN_SECRETS')
@@ -70,6 +85,7 @@ export function readGateSettings(env: Readonly<Record<string, string | undefined
     allowedNamespaces: words(get('ALLOWED_NAMESPACES')),
     buckets,
     clusterSeeds,
+    seedNamespaces,
     clusterTokenSecrets,
     accessCheckImage: get('ACCESS_CHECK_IMAGE'),
     accessCheckAttempts: positive('ACCESS_CHECK_ATTEMPTS', 100),

@@ -96,6 +96,7 @@ export function createReconcileHandler(deps: ReconcileHandlerDeps) {
           emptyRoleGracePeriodSeconds: deps.env.EMPTY_ROLE_GRACE_SECONDS,
           otherSeeds: names.filter((n) => n !== seed.name),
           reportUnknownSeeds: seed.name === names[0],
+          watchedNamespaces: deps.env.WATCHED_NAMESPACES,
           gate,
         });
         done.add(seed.name);

@@ -49,6 +49,13 @@ export interface ReconcileOptions {
   readonly otherSeeds: readonly string[];
   /** Report ServiceAccounts that name no configured seed (one seed does, so each is told once). */
   readonly reportUnknownSeeds: boolean;
+  /**
+   * Namespaces where other seeds may grant: a ServiceAccount there that names
+   * this seed is read too, so the planner refuses it with a
+   * NamespaceNotAllowed Event instead of leaving it unanswered.
+   * @default none beyond the seed's own
+   */
+  readonly watchedNamespaces?: readonly string[];
   /** Release the Jobs the job gate holds; undefined when the stack has no gate. */
   readonly gate?: ReleaseOptions;
 }
@@ -220,7 +227,7 @@ async function readStep(
   const { serviceAccounts, unreachable } = await readServiceAccounts(
     deps,
     spec,
-    settings.allowedNamespaces,
+    watchedNamespaces(settings.allowedNamespaces, options),
     options,
   );
   // An unreachable cluster's subjects stay where the roles hold them: not seen is not gone.
@@ -484,7 +491,7 @@ async function releaseStep(
       clusters: read.spec.clusters
         .map((c) => c.name)
         .filter((name) => reachableFilter(read)({ cluster: name })),
-      namespaces: read.settings.allowedNamespaces,
+      namespaces: watchedNamespaces(read.settings.allowedNamespaces, options),
       granted: annotated.granted,
       proven: options.gate.proof !== undefined && deps.webIdentity !== undefined,
       unproven: annotated.unproven,
@@ -732,4 +739,9 @@ async function applyIamWrites(
     );
   }
   for (const d of result.deletes) await iam.deleteRole(d.roleName);
+}
+
+/** The seed's own namespaces, then the other watched ones, each once. */
+function watchedNamespaces(own: readonly string[], options: ReconcileOptions): string[] {
+  return [...new Set([...own, ...(options.watchedNamespaces ?? [])])];
 }

@@ -60,6 +60,16 @@ export const reconcilerEnvSchema = z.object({
     }),
   ),
   EMPTY_ROLE_GRACE_SECONDS: z._default(z.coerce.number().check(z.int(), z.minimum(0)), 3600),
+  /**
+   * Every seed's namespaces, space-separated: where a ServiceAccount may name
+   * a seed that does not allow its namespace (refused with an Event).
+   */
+  WATCHED_NAMESPACES: z.optional(
+    z.pipe(
+      z.string(),
+      z.transform((text) => [...new Set(text.split(/[\s,]+/).filter((n) => n !== ''))]),
+    ),
+  ),
   /** Set when the stack has a job gate: the reconciler then releases the Jobs it holds. */
   GATE_STUCK_AFTER_SECONDS: z.optional(z.coerce.number().check(z.int(), z.minimum(60))),
   /** 0 releases without proof; otherwise AssumeRoleWithWebIdentity attempts per Job and pass. */

@@ -194,6 +194,13 @@ const seedSchema = z.strictObject({
     .array(z.string())
     .optional()
     .describe('names of the clusters whose ServiceAccounts may use this seed; all when omitted'),
+  namespaces: z
+    .array(namespaceSchema)
+    .min(1, 'list at least one namespace, or remove the field')
+    .optional()
+    .describe(
+      'the namespaces whose ServiceAccounts may use this seed (each one of allowedNamespaces); required with several seeds, allowedNamespaces when omitted with one',
+    ),
 });
 
 export const projectConfigSchema = z
@@ -278,6 +285,7 @@ export const projectConfigSchema = z
           message: `secretArns only apply to the database-dump preset; remove them or set accessPolicy to "database-dump"`,
         });
       }
+      checkSeedNamespaces(config, seed, i, ctx);
       (seed.clusters ?? []).forEach((name, j) => {
         reportUnknown(name, clusterNames, 'cluster', ['seeds', i, 'clusters', j], ctx);
       });
@@ -347,9 +355,55 @@ export function clustersOfSeed(config: ProjectConfig, seed: SeedConfig): Cluster
     : config.clusters.filter((c) => names.includes(c.name));
 }
 
+/**
+ * The namespaces whose ServiceAccounts may use a seed: its own list, or with a
+ * single seed every allowed namespace (the config refuses several seeds
+ * without their own lists, so one team cannot pick another team's seed).
+ */
+export function namespacesOfSeed(config: ProjectConfig, seed: SeedConfig): string[] {
+  return seed.namespaces ?? config.allowedNamespaces;
+}
+
 /** The seeds whose ServiceAccounts a cluster may use. */
 export function seedsOfCluster(config: ProjectConfig, clusterName: string): SeedConfig[] {
   return config.seeds.filter((s) => clustersOfSeed(config, s).some((c) => c.name === clusterName));
+}
+
+function checkSeedNamespaces(
+  config: ProjectConfig,
+  seed: SeedConfig,
+  i: number,
+  ctx: z.RefinementCtx,
+): void {
+  const path = ['seeds', i, 'namespaces'];
+  if (seed.namespaces === undefined) {
+    if (config.seeds.length > 1) {
+      ctx.addIssue({
+        code: 'custom',
+        path,
+        message: `with several seeds each one names the namespaces whose ServiceAccounts may use it, or any team could pick any seed; add e.g. "namespaces": ["${config.allowedNamespaces[0]}"] to seed ${seed.name}`,
+      });
+    }
+    return;
+  }
+  seed.namespaces.forEach((namespace, j) => {
+    if (!config.allowedNamespaces.includes(namespace)) {
+      ctx.addIssue({
+        code: 'custom',
+        path: [...path, j],
+        message: `"${namespace}" is not in allowedNamespaces (${config.allowedNamespaces.join(', ')}), where the reconciler and the job gate work; add it there too`,
+      });
+    }
+  });
+  reportDuplicates(seed.namespaces, path, 'list each namespace once', ctx);
+  const tagLength = seed.namespaces.join(' ').length;
+  if (tagLength > 256) {
+    ctx.addIssue({
+      code: 'custom',
+      path,
+      message: `a seed's namespaces are recorded in an IAM tag of at most 256 characters, and these take ${tagLength}; list fewer or shorter namespaces, or split the team across two seeds`,
+    });
+  }
 }
 
 function checkKubernetes(config: ProjectConfig, ctx: z.RefinementCtx): void {

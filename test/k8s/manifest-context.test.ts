@@ -1,6 +1,6 @@
 import { ConfigError } from '../../lib/config';
 import { partitionOf, resolveManifestContext } from '../../k8s/manifest-context';
-import { moveConfigTo } from '../support/example-app';
+import { addSeeds, moveConfigTo } from '../support/example-app';
 import { exampleConfig } from '../support/k8s-manifests';
 import type { MutableConfig } from '../support/k8s-manifests';
 
@@ -86,7 +86,7 @@ describe('resolveManifestContext', () => {
     const context = contextOf((c) => {
       c.clusters.push(STAGING);
       c.seeds[0].clusters = ['prod-cluster'];
-      c.seeds.push({ name: 'StagingRole', clusters: ['Staging_EU'] });
+      addSeeds(c, { name: 'StagingRole', clusters: ['Staging_EU'] });
       c.kubernetes.cluster = 'Staging_EU';
     });
     expect(context.cluster.name).toBe('Staging_EU');
@@ -104,7 +104,7 @@ describe('resolveManifestContext', () => {
     ],
     [
       'several seeds serving the cluster without kubernetes.seed',
-      (c) => c.seeds.push({ name: 'SecondRole' }),
+      (c) => addSeeds(c, { name: 'SecondRole' }),
       'config.kubernetes.seed',
       'got nothing, and 2 seeds serve cluster prod-cluster',
       'choose one of KubestashRole, SecondRole',
@@ -114,7 +114,7 @@ describe('resolveManifestContext', () => {
       (c) => {
         c.clusters.push(STAGING);
         c.kubernetes.cluster = 'prod-cluster';
-        c.seeds.push({ name: 'StagingRole', clusters: ['Staging_EU'] });
+        addSeeds(c, { name: 'StagingRole', clusters: ['Staging_EU'] });
         c.kubernetes.seed = 'StagingRole';
       },
       'config.kubernetes.seed',
@@ -154,6 +154,16 @@ describe('resolveManifestContext', () => {
       'config.kubernetes.retention.usableFrom',
       'got "Same": the RetentionPolicy is in namespace apps',
       '(demo/sample-backup-daemon); use "AllowedNamespaces", or move the RetentionPolicy (config.kubernetes.retention.namespace)',
+    ],
+    [
+      'a backup in a namespace the operator’s seed does not serve (a team per namespace)',
+      (c) => {
+        c.allowedNamespaces = ['demo', 'apps'];
+        c.seeds[0].namespaces = ['apps'];
+      },
+      'config.kubernetes.backups.0.namespace',
+      'got "demo": its sessions name the KubeStash operator\'s seed KubestashRole, which serves only apps',
+      'add "demo" to config.seeds.0.namespaces or move the backup',
     ],
   ];
 

@@ -4,7 +4,7 @@ import { KUBERNETES_RBAC_RULES } from '../../lambda/adapters/kubernetes/kubernet
 import { ROLE_ARN_ANNOTATION } from '../../lambda/ports/annotations';
 import { RECONCILER_ROLE_NAME } from '../../k8s/charts/reconciler-rbac-chart';
 import { JOB_GATE_ROLE_NAME } from '../../k8s/charts/job-gate-rbac-chart';
-import { moveConfigTo, synthExampleStack } from '../support/example-app';
+import { addSeeds, moveConfigTo, synthExampleStack } from '../support/example-app';
 import { ofKind, synthExample } from '../support/k8s-manifests';
 import type { KubeObject, MutableConfig, SynthesizedManifests } from '../support/k8s-manifests';
 import {
@@ -225,7 +225,7 @@ describe('the KubeStash operator’s seed role', () => {
   test('in another partition and with a chosen seed', () => {
     const { manifests } = synthExample((c) => {
       moveConfigTo(c, 'cn-north-1', 'aws-cn');
-      c.seeds.push({ name: 'OtherSeed', operator: { namespace: 'stash' } });
+      addSeeds(c, { name: 'OtherSeed', operator: { namespace: 'stash' } });
       c.kubernetes.seed = 'OtherSeed';
     });
     const values = parse(manifests.operatorHelmValues) as KubeObject;

@@ -5,7 +5,9 @@ import * as iam from 'aws-cdk-lib/aws-iam';
 import { AwsSolutionsChecks } from 'cdk-nag';
 import { loadConfig } from '../../lib/config';
 import { KubestashIrsaStack } from '../../lib/kubestash-irsa-stack';
-import { PROJECT_DIR, newApp, synthExampleStack } from '../support/example-app';
+import { CfnResolver } from '../support/cfn-resolver';
+import type { CfnResource, CfnTemplate } from '../support/cfn-resolver';
+import { addSeeds, PROJECT_DIR, newApp, synthExampleStack } from '../support/example-app';
 
 const variants: [string, Parameters<typeof synthExampleStack>[0]][] = [
   ['the example config', undefined],
@@ -19,7 +21,8 @@ const variants: [string, Parameters<typeof synthExampleStack>[0]][] = [
       });
       c.bucket.encryption = 'kms';
       c.bucket.restrictToPrefix = true;
-      c.seeds.push(
+      addSeeds(
+        c,
         { name: 'VeleroRole', accessPolicy: 'velero', derivedRolePath: '/velero-irsa/' },
         {
           name: 'DumpRole',
@@ -105,7 +108,8 @@ describe('KubestashIrsaStack', () => {
   test('console users get labelled, grouped parameters with defaults from the config', () => {
     const { template } = synthExampleStack();
     const t = template.toJSON();
-    expect(t.Parameters.AllowedNamespaces).toMatchObject({
+    expect(t.Parameters.AllowedNamespaces).toBeUndefined();
+    expect(t.Parameters.KubestashRoleAllowedNamespaces).toMatchObject({
       Type: 'CommaDelimitedList',
       Default: 'demo',
     });
@@ -124,10 +128,10 @@ describe('KubestashIrsaStack', () => {
     });
     const ui = t.Metadata['AWS::CloudFormation::Interface'];
     expect(ui.ParameterGroups).toEqual([
-      { Label: { default: 'Reconciler' }, Parameters: ['AllowedNamespaces'] },
       {
         Label: { default: 'Seed role KubestashRole' },
         Parameters: [
+          'KubestashRoleAllowedNamespaces',
           'KubestashRoleOperatorNamespace',
           'KubestashRoleOperatorServiceAccount',
           'KubestashRoleRoleCreationLimit',
@@ -154,8 +158,60 @@ describe('KubestashIrsaStack', () => {
       Ref: 'KubestashRoleRoleCreationLimit',
     });
     expect(tags['kubestash-irsa.io/allowed-namespaces']).toEqual({
-      'Fn::Join': [' ', { Ref: 'AllowedNamespaces' }],
+      'Fn::Join': [' ', { Ref: 'KubestashRoleAllowedNamespaces' }],
     });
+  });
+
+  test('a team per namespace: each seed gets its own namespaces parameter feeding its tag; the reconciler watches them all; the gate knows which seed serves which namespace', () => {
+    const { template, config } = synthExampleStack((c) => {
+      c.allowedNamespaces = ['demo', 'billing', 'velero'];
+      c.seeds[0].namespaces = ['demo', 'billing'];
+      addSeeds(c, {
+        name: 'VeleroRole',
+        accessPolicy: 'velero',
+        derivedRolePath: '/velero-irsa/',
+        namespaces: ['velero'],
+      });
+    });
+    const t = template.toJSON() as CfnTemplate;
+    const resolver = new CfnResolver(t, {
+      account: config.account,
+      region: config.region,
+      stackName: config.stackName,
+    });
+    expect(t.Parameters?.KubestashRoleAllowedNamespaces).toMatchObject({
+      Type: 'CommaDelimitedList',
+      Default: 'demo,billing',
+    });
+    expect(t.Parameters?.VeleroRoleAllowedNamespaces).toMatchObject({ Default: 'velero' });
+    const tagOf = (seed: string) => {
+      const role = Object.values(
+        template.findResources('AWS::IAM::Role', { Properties: { RoleName: seed } }),
+      )[0];
+      const tag = (role.Properties.Tags as { Key: string; Value: unknown }[]).find(
+        (x) => x.Key === 'kubestash-irsa.io/allowed-namespaces',
+      );
+      return { raw: tag?.Value, resolved: resolver.resolveString(tag?.Value) };
+    };
+    expect(tagOf('KubestashRole')).toEqual({
+      raw: { 'Fn::Join': [' ', { Ref: 'KubestashRoleAllowedNamespaces' }] },
+      resolved: 'demo billing',
+    });
+    expect(tagOf('VeleroRole').resolved).toBe('velero');
+    const envOf = (variable: string) => {
+      const fn = Object.values(t.Resources).find(
+        (r: CfnResource) =>
+          r.Type === 'AWS::Lambda::Function' &&
+          (r.Properties?.Environment as { Variables?: Record<string, unknown> } | undefined)
+            ?.Variables?.[variable] !== undefined,
+      );
+      const vars = (fn?.Properties?.Environment as { Variables: Record<string, unknown> })
+        .Variables;
+      return resolver.resolveString(vars[variable]);
+    };
+    expect(envOf('WATCHED_NAMESPACES')).toBe('demo billing velero');
+    expect(envOf('SEED_NAMESPACES')).toBe('KubestashRole=demo billing;VeleroRole=velero');
+    expect(envOf('ALLOWED_NAMESPACES')).toBe('demo billing velero');
   });
 
   test('outputs what the manifests and operators need, each exported', () => {

@@ -3,7 +3,7 @@ import type { Template } from 'aws-cdk-lib/assertions';
 import { OperationsDashboard } from '../../lib/operations-dashboard';
 import { REFUSAL_REASONS } from '../../lambda/domain/plan-types';
 import { ReconcilerMetric } from '../../lambda/ports/metric-names';
-import { synthExampleStack } from '../support/example-app';
+import { addSeeds, synthExampleStack } from '../support/example-app';
 
 interface Widget {
   readonly type: string;
@@ -147,7 +147,7 @@ describe('OperationsDashboard variants', () => {
 
   test('two seeds get a row each, and their alarms appear in the status widget', () => {
     const { template, stack } = synthExampleStack((c) => {
-      c.seeds.push({
+      addSeeds(c, {
         name: 'VeleroRole',
         accessPolicy: 'velero',
         derivedRolePath: '/velero-irsa/',

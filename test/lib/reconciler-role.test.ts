@@ -1,6 +1,6 @@
 import { Match } from 'aws-cdk-lib/assertions';
 import { DERIVED_ROLE_WRITE_ACTIONS } from '../../lib/reconciler-role';
-import { synthExampleStack } from '../support/example-app';
+import { addSeeds, synthExampleStack } from '../support/example-app';
 
 interface Statement {
   Sid: string;
@@ -175,7 +175,7 @@ describe('ReconcilerRole', () => {
 
   test('each seed gets its own scoped statements', () => {
     const two = reconcilerStatements((c) => {
-      c.seeds.push({
+      addSeeds(c, {
         name: 'VeleroRole',
         accessPolicy: 'velero',
         derivedRolePath: '/velero-irsa/',

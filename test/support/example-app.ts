@@ -24,6 +24,25 @@ export function exampleConfigInput(): ProjectConfigInput {
 }
 
 /**
+ * Adds seeds to a config (in place). With several seeds the config requires
+ * each to name the namespaces whose ServiceAccounts may use it; a seed that
+ * names none here gets every allowed namespace, so tests about something else
+ * keep their one-team layout (tests about teams give each seed its own list).
+ */
+export function addSeeds(
+  mutable: object,
+  ...seeds: Partial<ProjectConfigInput['seeds'][number]>[]
+): void {
+  // Tests edit configs as loose records (to write invalid values too): one cast here.
+  const config = mutable as ProjectConfigInput;
+  config.seeds.push(...(seeds as ProjectConfigInput['seeds']));
+  config.seeds = config.seeds.map((seed) => ({
+    ...seed,
+    namespaces: seed.namespaces ?? [...config.allowedNamespaces],
+  }));
+}
+
+/**
  * Moves a config (in place) from us-east-1 to another region and its
  * partition: the region, every ARN and every EKS issuer, since the config
  * refuses ARNs and issuers of a partition other than the region's.

@@ -19,6 +19,7 @@ export const SETTINGS: GateSettings = {
     },
   ],
   clusterSeeds: { 'prod-cluster': ['KubestashRole'] },
+  seedNamespaces: { KubestashRole: ['demo', 'prod'] },
   clusterTokenSecrets: { 'prod-cluster': GATE_TOKEN_SECRET },
   accessCheckImage: 'amazon/aws-cli:2.27.50',
   accessCheckAttempts: 12,

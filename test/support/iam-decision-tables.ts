@@ -19,6 +19,7 @@ import { STS_AUDIENCE, renderEmptyTrustPolicy } from '../../lambda/domain/trust-
 import { serviceAccountSubject } from '../../lambda/domain/subject';
 import { roleArn } from '../../lambda/domain/iam-names';
 import {
+  ALLOWED_NAMESPACES_TAG,
   EMPTY_SINCE_TAG,
   MANAGED_BY_TAG,
   MANAGED_BY_VALUE,
@@ -521,7 +522,15 @@ function trustPolicyRows(s: StackIam): DecisionRow[] {
     const fact = facts.find((f) => f.name === env.name);
     if (fact === undefined) throw new Error(`no seed ${env.name}`);
     const table = `trust policy of ${env.name}'s derived roles (${env.conditionOperator})`;
-    const namespace = 'demo';
+    // The seed's namespaces as the reconciler reads them: its allowed-namespaces tag, resolved.
+    const own = seedTagNamespaces(s, env.name);
+    const [namespace] = own;
+    if (namespace === undefined) throw new Error(`seed ${env.name} allows no namespace`);
+    // Another team's namespace: one another seed serves and this one does not, or a stranger's.
+    const foreignNamespace =
+      s.config.seeds
+        .flatMap((other) => (other.name === env.name ? [] : seedTagNamespaces(s, other.name)))
+        .find((ns) => !own.includes(ns)) ?? 'team-b';
     const listed = 'backup-job-sa';
     const compact = env.conditionOperator === 'StringLike' ? ['team-compact'] : [];
     const spec: SeedSpec = {
@@ -535,12 +544,14 @@ function trustPolicyRows(s: StackIam): DecisionRow[] {
     };
     const result = plan({
       seeds: [spec],
-      allowedNamespaces: [namespace, ...compact],
+      allowedNamespaces: [...own, ...compact],
       emptyRoleGracePeriodSeconds: 3600,
       now: '2026-11-29T00:00:00.000Z',
       roles: [],
       serviceAccounts: env.clusters.flatMap((c) => [
         { cluster: c.name, namespace, name: listed, seedRole: env.name },
+        // Another team annotates its ServiceAccount with this seed: the planner must refuse it.
+        { cluster: c.name, namespace: foreignNamespace, name: listed, seedRole: env.name },
         ...compact.map((ns) => ({
           cluster: c.name,
           namespace: ns,
@@ -550,6 +561,12 @@ function trustPolicyRows(s: StackIam): DecisionRow[] {
       ]),
     });
     if (result.creates.length !== 1) throw new Error(`expected one derived role for ${env.name}`);
+    const refusedForeign = result.refusals.filter(
+      (r) => r.namespace === foreignNamespace && r.reason === 'NamespaceNotAllowed',
+    );
+    if (refusedForeign.length !== env.clusters.length) {
+      throw new Error(`${env.name}: the planner did not refuse namespace ${foreignNamespace}`);
+    }
     const trust = JSON.parse(result.creates[0].trustPolicy) as PolicyDocument;
     const resource = roleArn(s.partition, s.account, fact.path, result.creates[0].roleName);
     const row = (
@@ -589,6 +606,12 @@ function trustPolicyRows(s: StackIam): DecisionRow[] {
         'Denied',
         c.providerArn,
         token(serviceAccountSubject(namespace, 'other')),
+      );
+      row(
+        `ServiceAccount of another team's namespace (${foreignNamespace}) that names ${env.name} on ${c.name}`,
+        'Denied',
+        c.providerArn,
+        token(serviceAccountSubject(foreignNamespace, listed)),
       );
       row(
         `listed name in another namespace on ${c.name}`,
@@ -651,6 +674,20 @@ function trustPolicyRows(s: StackIam): DecisionRow[] {
     );
   }
   return rows;
+}
+
+/** A seed's namespaces as its allowed-namespaces tag carries them (console parameters at their defaults). */
+function seedTagNamespaces(s: StackIam, seedName: string): string[] {
+  const tags = (s.resolver.resource(s.roleByName(seedName)).Properties?.Tags ?? []) as {
+    Key: string;
+    Value: unknown;
+  }[];
+  const tag = tags.find((t) => t.Key === ALLOWED_NAMESPACES_TAG);
+  if (tag === undefined) throw new Error(`seed ${seedName} has no ${ALLOWED_NAMESPACES_TAG} tag`);
+  return s.resolver
+    .resolveString(tag.Value)
+    .split(/\s+/)
+    .filter((n) => n !== '');
 }
 
 /** The seed roles' own trust policies, from the template. */

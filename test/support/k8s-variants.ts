@@ -1,3 +1,4 @@
+import { addSeeds } from './example-app';
 import { synthExample } from './k8s-manifests';
 import type { MutableConfig, SynthesizedManifests } from './k8s-manifests';
 
@@ -88,11 +89,13 @@ export const MULTI_CLUSTER: ConfigVariant = {
       oidcProviderArn:
         'arn:aws:iam::111122223333:oidc-provider/oidc.eks.us-east-1.amazonaws.com/id/0123456789ABCDEF',
     });
-    c.seeds.push({ name: 'StagingRole', clusters: ['staging'] });
+    c.allowedNamespaces = ['demo', 'apps'];
+    // A team per namespace: the staging operator's seed serves apps, the prod one demo.
+    c.seeds[0].namespaces = ['demo'];
+    addSeeds(c, { name: 'StagingRole', clusters: ['staging'], namespaces: ['apps'] });
     c.kubernetes.cluster = 'staging';
     c.kubernetes.seed = 'StagingRole';
     c.bucket.prefix = '';
-    c.allowedNamespaces = ['demo', 'apps'];
     c.kubernetes.storage = { usableFrom: 'Same', namespace: 'apps' };
     c.kubernetes.retention = { maxRetentionPeriod: '30d', usableFrom: 'Same' };
     c.kubernetes.backups = [

@@ -34,28 +34,36 @@ export interface SeedRoleOptions {
   readonly roleCreationLimit?: number;
   /** @default ['demo'] */
   readonly allowedNamespaces?: readonly string[];
+  /** @default 'KubestashRole' (its policy `KubestashPolicy`; another seed's is `<name>Policy`) */
+  readonly name?: string;
+  /** @default '/kubestash-irsa/' */
+  readonly derivedRolePath?: string;
 }
 
 /**
- * The seed role as the stack creates it (`KubestashRole`, settings in its
- * tags, its access policy attached), in moto. Returns the policy's ARN.
+ * A seed role as the stack creates it (`KubestashRole` unless named, settings
+ * in its tags, its access policy attached), in moto. Returns the policy's ARN.
  */
 export async function createSeedRole(
   iam: IAMClient,
   options: SeedRoleOptions = {},
 ): Promise<string> {
-  const policyArn = await createAccessPolicy(iam);
+  const name = options.name ?? 'KubestashRole';
+  const policyArn = await createAccessPolicy(
+    iam,
+    name === 'KubestashRole' ? 'KubestashPolicy' : `${name}Policy`,
+  );
   await iam.send(
     new CreateRoleCommand({
-      RoleName: 'KubestashRole',
+      RoleName: name,
       AssumeRolePolicyDocument: JSON.stringify({ Version: '2012-10-17', Statement: [] }),
       Tags: [
-        { Key: DERIVED_ROLE_PATH_TAG, Value: '/kubestash-irsa/' },
+        { Key: DERIVED_ROLE_PATH_TAG, Value: options.derivedRolePath ?? '/kubestash-irsa/' },
         { Key: ROLE_CREATION_LIMIT_TAG, Value: String(options.roleCreationLimit ?? 100) },
         { Key: ALLOWED_NAMESPACES_TAG, Value: (options.allowedNamespaces ?? ['demo']).join(' ') },
       ],
     }),
   );
-  await iam.send(new AttachRolePolicyCommand({ RoleName: 'KubestashRole', PolicyArn: policyArn }));
+  await iam.send(new AttachRolePolicyCommand({ RoleName: name, PolicyArn: policyArn }));
   return policyArn;
 }

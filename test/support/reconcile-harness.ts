@@ -6,6 +6,7 @@ import { FaultyAwsHandler } from './faulty-aws-handler';
 import type { FaultOptions } from './faulty-aws-handler';
 import { KubernetesTestServer } from './kubernetes-test-server';
 import { createSeedRole } from './moto-seed';
+import type { SeedRoleOptions } from './moto-seed';
 import { MOTO_ACCOUNT, MOTO_CLIENT_CONFIG, startMotoServer } from './moto-server';
 import type { MotoServer } from './moto-server';
 
@@ -103,10 +104,11 @@ export class ReconcileHarness {
     return client;
   }
 
-  /** The seed role `KubestashRole` with its policy and settings tags. */
-  createSeed(roleCreationLimit = 100): Promise<string> {
+  /** The seed role `KubestashRole` (or as `options` say) with its policy and settings tags. */
+  createSeed(roleCreationLimit = 100, options: SeedRoleOptions = {}): Promise<string> {
     return createSeedRole(new IAMClient({ ...MOTO_CLIENT_CONFIG, endpoint: this.moto.endpoint }), {
       roleCreationLimit,
+      ...options,
     });
   }
 

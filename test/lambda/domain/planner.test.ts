@@ -142,7 +142,7 @@ describe('planner, by example', () => {
       ['c', 'ClusterNotAllowed'],
     ]);
     expect(byName[0].message).toMatch(
-      /"kube-system" may not receive roles \(allowed: demo\).*AllowedNamespaces/,
+      /"kube-system" may not receive roles of seed KubestashRole \(allowed: demo\).*KubestashRoleAllowedNamespaces/,
     );
     expect(byName[1].message).toMatch(
       /names "arn:aws:iam::453903318604:role\/AdminRole", which is not a configured seed/,

@@ -4,6 +4,7 @@ import { admissionReview } from '../../../lambda/gate/admission-review';
 import type { AdmissionReview } from '../../../lambda/gate/admission-review';
 import { gateJob } from '../../../lambda/gate/gate-job';
 import type { AdmissionFacts } from '../../../lambda/gate/gate-job';
+import type { GateSettings } from '../../../lambda/gate/gate-settings';
 import { SETTINGS } from '../../support/gate-fixtures';
 import { applyJsonPatch } from '../../support/json-patch';
 
@@ -221,6 +222,32 @@ describe('gateJob decides from the ServiceAccount', () => {
     const decision = gateJob(fixture(), SETTINGS, facts);
     expect(decision.gated).toBe(false);
     if (!decision.gated) expect(decision.reason).toMatch(reason);
+  });
+
+  test('a team per namespace: a Job naming the seed of its own namespace is held, one naming another team’s seed passes (the reconciler refuses it with an Event, so holding it would only strand it)', () => {
+    const teams: GateSettings = {
+      ...SETTINGS,
+      clusterSeeds: { 'prod-cluster': ['KubestashRole', 'TeamBRole'] },
+      seedNamespaces: { KubestashRole: ['demo'], TeamBRole: ['prod'] },
+    };
+    const naming = (seed: string): AdmissionFacts => ({
+      cluster: 'prod-cluster',
+      serviceAccount: {
+        kind: 'found',
+        annotations: { 'go.klusters.dev/seed-role-name': `arn:aws:iam::111122223333:role/${seed}` },
+      },
+    });
+    const inDemo = fixture();
+    expect(gateJob(inDemo, teams, naming('KubestashRole')).gated).toBe(true);
+    const foreign = gateJob(inDemo, teams, naming('TeamBRole'));
+    expect(foreign).toEqual({
+      gated: false,
+      reason: expect.stringMatching(
+        /names seed .*TeamBRole, which does not serve namespace demo \(only prod\).*NamespaceNotAllowed/,
+      ),
+    });
+    // A seed the settings do not list (a stack from before per-seed namespaces) serves every allowed namespace.
+    expect(gateJob(inDemo, { ...teams, seedNamespaces: {} }, naming('TeamBRole')).gated).toBe(true);
   });
 
   test('an unreadable ServiceAccount lets the Job pass, marked unread (never stranded)', () => {

@@ -5,6 +5,7 @@ const ENV = {
   BUCKETS:
     'bucket-a=ace/backups/.kubestash-irsa-access-check/ bucket-b=.kubestash-irsa-access-check/',
   CLUSTER_SEEDS: 'prod-cluster=KubestashRole,OtherSeed;dr-cluster=KubestashRole',
+  SEED_NAMESPACES: 'KubestashRole=demo prod;OtherSeed=prod',
   CLUSTER_TOKEN_SECRETS:
     'prod-cluster=arn:aws:secretsmanager:us-east-1:111122223333:secret:a-1;dr-cluster=arn:aws:secretsmanager:us-east-1:111122223333:secret:b-2',
   ACCESS_CHECK_IMAGE: 'amazon/aws-cli:2.27.50',
@@ -24,6 +25,7 @@ describe('readGateSettings', () => {
         'prod-cluster': ['KubestashRole', 'OtherSeed'],
         'dr-cluster': ['KubestashRole'],
       },
+      seedNamespaces: { KubestashRole: ['demo', 'prod'], OtherSeed: ['prod'] },
       clusterTokenSecrets: {
         'prod-cluster': 'arn:aws:secretsmanager:us-east-1:111122223333:secret:a-1',
         'dr-cluster': 'arn:aws:secretsmanager:us-east-1:111122223333:secret:b-2',
@@ -33,6 +35,10 @@ describe('readGateSettings', () => {
       accessCheckDelaySeconds: 5,
       observeOnly: false,
     });
+  });
+
+  test('SEED_NAMESPACES unset (a stack from before per-seed namespaces): no seed is narrowed', () => {
+    expect(readGateSettings({ ...ENV, SEED_NAMESPACES: undefined }).seedNamespaces).toEqual({});
   });
 
   test('GATE_OBSERVE_ONLY: true observes, unset or false gates, anything else is refused', () => {
@@ -53,6 +59,11 @@ describe('readGateSettings', () => {
       'a bucket without prefix',
       { BUCKETS: 'bucket-a' },
       /BUCKETS: "bucket-a" is not bucket=prefix/,
+    ],
+    [
+      'a seed without its namespaces',
+      { SEED_NAMESPACES: 'KubestashRole' },
+      /SEED_NAMESPACES: "KubestashRole" is not seed=namespace/,
     ],
     [
       'a cluster without seeds',

@@ -16,6 +16,7 @@ const env = {
     { name: 'VeleroRole', clusters: [cluster], conditionOperator: 'StringLike' as const },
   ],
   EMPTY_ROLE_GRACE_SECONDS: 600,
+  WATCHED_NAMESPACES: ['demo', 'velero'],
 };
 
 function record(id: string, body: unknown): SQSRecord {
@@ -120,6 +121,7 @@ describe('reconcile handler', () => {
       emptyRoleGracePeriodSeconds: 600,
       otherSeeds: ['VeleroRole'],
       reportUnknownSeeds: true,
+      watchedNamespaces: ['demo', 'velero'],
     });
     expect(calls[1].options.reportUnknownSeeds).toBe(false);
   });

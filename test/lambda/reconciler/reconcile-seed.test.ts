@@ -1,7 +1,9 @@
-import { CreateRoleCommand } from '@aws-sdk/client-iam';
+import { CreateRoleCommand, TagRoleCommand } from '@aws-sdk/client-iam';
 import { IamAdapter } from '../../../lambda/adapters/iam/iam-adapter';
 import { parseTrustPolicy } from '../../../lambda/domain/trust-policy';
+import { ALLOWED_NAMESPACES_TAG } from '../../../lambda/ports/tag-keys';
 import { reconcileSeed } from '../../../lambda/reconciler/reconcile-seed';
+import type { SeedEnv } from '../../../lambda/reconciler/reconciler-settings';
 import { SimulatedCrash } from '../../support/faulty-aws-handler';
 import type { FaultOptions, FaultyAwsHandler } from '../../support/faulty-aws-handler';
 import { ReconcileHarness, SEED, SEED_ARN } from '../../support/reconcile-harness';
@@ -226,5 +228,141 @@ describe('derived names taken by roles the seed does not own (issue 11)', () => 
       'KubestashRole-1',
       'KubestashRole-2',
     ]);
+  });
+});
+
+/**
+ * Issue 12 point 3: a team per namespace. Seed KubestashRole serves `demo`,
+ * seed TeamBRole serves `team-b` (each seed's allowed-namespaces tag, as the
+ * stack writes it from `seeds[].namespaces`); the reconciler reads every
+ * seed's namespaces (WATCHED_NAMESPACES), so a ServiceAccount of team-b that
+ * names KubestashRole is seen, refused with an Event, and trusted by no role.
+ */
+describe('reconcileSeed with a team per namespace', () => {
+  const TEAM_B: SeedEnv = { ...SEED, name: 'TeamBRole' };
+  const TEAM_B_ARN = SEED_ARN.replace('KubestashRole', 'TeamBRole');
+  const teamOptions = (seed: string) => ({
+    ...OPTIONS,
+    otherSeeds: seed === 'KubestashRole' ? ['TeamBRole'] : ['KubestashRole'],
+    reportUnknownSeeds: seed === 'KubestashRole',
+    watchedNamespaces: ['demo', 'team-b'],
+  });
+  const sa = (namespace: string, name: string, seedArn: string) =>
+    h.server.addServiceAccount({
+      namespace,
+      name,
+      annotations: { 'go.klusters.dev/seed-role-name': seedArn },
+    });
+  const annotations = (namespace: string, name: string) =>
+    (
+      h.server.serviceAccount(namespace, name) as {
+        metadata: { annotations: Record<string, string> };
+      }
+    ).metadata.annotations;
+  const subjects = async (d: ReturnType<typeof deps>['deps'], path: string) =>
+    (await d.iam.listRolesUnderPath(path)).flatMap((r) =>
+      [...parseTrustPolicy(r.trustPolicy).grants.values()].flat(),
+    );
+  const namespaceEvents = () =>
+    h.server.events.filter((e) => (e as { reason?: string }).reason === 'NamespaceNotAllowed') as {
+      reason: string;
+      message: string;
+      involvedObject: { namespace: string; name: string };
+    }[];
+
+  beforeEach(async () => {
+    await h.createSeed(100, { allowedNamespaces: ['demo'] });
+    await h.createSeed(100, {
+      name: 'TeamBRole',
+      derivedRolePath: '/team-b-irsa/',
+      allowedNamespaces: ['team-b'],
+    });
+  });
+
+  test("a ServiceAccount of team-b naming team A's seed gets a NamespaceNotAllowed Event and no role; each team's own is granted by its seed", async () => {
+    sa('demo', 'team-a-backup', SEED_ARN);
+    sa('team-b', 'team-b-backup', TEAM_B_ARN);
+    sa('team-b', 'borrows-team-a', SEED_ARN);
+
+    const a = deps();
+    const teamA = await reconcileSeed(a.deps, SEED, teamOptions('KubestashRole'));
+    expect(teamA).toMatchObject({ created: 1, annotated: 1, events: 1 });
+    expect(teamA.plan.refusals).toEqual([
+      expect.objectContaining({
+        namespace: 'team-b',
+        name: 'borrows-team-a',
+        reason: 'NamespaceNotAllowed',
+      }),
+    ]);
+    const b = deps();
+    const teamB = await reconcileSeed(b.deps, TEAM_B, teamOptions('TeamBRole'));
+    expect(teamB).toMatchObject({ created: 1, annotated: 1, events: 0 });
+
+    expect(annotations('demo', 'team-a-backup')['eks.amazonaws.com/role-arn']).toMatch(
+      /role\/kubestash-irsa\/KubestashRole-0$/,
+    );
+    expect(annotations('team-b', 'team-b-backup')['eks.amazonaws.com/role-arn']).toMatch(
+      /role\/team-b-irsa\/TeamBRole-0$/,
+    );
+    expect(annotations('team-b', 'borrows-team-a')['eks.amazonaws.com/role-arn']).toBeUndefined();
+    expect(await subjects(a.deps, '/kubestash-irsa/')).toEqual([
+      'system:serviceaccount:demo:team-a-backup',
+    ]);
+    expect(await subjects(b.deps, '/team-b-irsa/')).toEqual([
+      'system:serviceaccount:team-b:team-b-backup',
+    ]);
+    const [event] = namespaceEvents();
+    expect(event.involvedObject).toMatchObject({ namespace: 'team-b', name: 'borrows-team-a' });
+    expect(event.message).toMatch(
+      /namespace "team-b" may not receive roles of seed KubestashRole \(allowed: demo\).*KubestashRoleAllowedNamespaces/,
+    );
+
+    // Nothing changes: no write, and the Event is not recorded twice.
+    const again = deps();
+    await reconcileSeed(again.deps, SEED, teamOptions('KubestashRole'));
+    expect(writes(again.handler)).toEqual([]);
+    expect(namespaceEvents()).toHaveLength(1);
+  });
+
+  test('a namespace taken off a seed (its tag changed by a stack update) leaves its roles’ trust at the next pass', async () => {
+    const { client } = h.iam();
+    await client.send(
+      new TagRoleCommand({
+        RoleName: 'KubestashRole',
+        Tags: [{ Key: ALLOWED_NAMESPACES_TAG, Value: 'demo team-b' }],
+      }),
+    );
+    sa('demo', 'team-a-backup', SEED_ARN);
+    sa('team-b', 'borrows-team-a', SEED_ARN);
+    const first = deps();
+    expect(await reconcileSeed(first.deps, SEED, teamOptions('KubestashRole'))).toMatchObject({
+      annotated: 2,
+    });
+    expect(await subjects(first.deps, '/kubestash-irsa/')).toHaveLength(2);
+
+    await client.send(
+      new TagRoleCommand({
+        RoleName: 'KubestashRole',
+        Tags: [{ Key: ALLOWED_NAMESPACES_TAG, Value: 'demo' }],
+      }),
+    );
+    const next = deps();
+    const result = await reconcileSeed(next.deps, SEED, teamOptions('KubestashRole'));
+    expect(result).toMatchObject({ updated: 1, events: 1 });
+    expect(await subjects(next.deps, '/kubestash-irsa/')).toEqual([
+      'system:serviceaccount:demo:team-a-backup',
+    ]);
+    expect(namespaceEvents().map((e) => e.involvedObject.name)).toEqual(['borrows-team-a']);
+  });
+
+  test('without WATCHED_NAMESPACES (a reconciler deployed before per-seed namespaces) the foreign ServiceAccount is not read, so it gets no role either', async () => {
+    sa('team-b', 'borrows-team-a', SEED_ARN);
+    const { deps: d } = deps();
+    const result = await reconcileSeed(d, SEED, {
+      ...teamOptions('KubestashRole'),
+      watchedNamespaces: undefined,
+    });
+    expect(result).toMatchObject({ created: 0, annotated: 0, events: 0 });
+    expect(h.server.requests.some((r) => r.path.includes('/namespaces/team-b/'))).toBe(false);
   });
 });

@@ -83,6 +83,14 @@ describe('readReconcilerEnv', () => {
     expect(readReconcilerEnv({ RECONCILER_SEEDS: seeds }).EMPTY_ROLE_GRACE_SECONDS).toBe(3600);
   });
 
+  test('WATCHED_NAMESPACES: every seed’s namespaces as the stack joins them, each once; unset reads none beyond each seed’s own', () => {
+    expect(
+      readReconcilerEnv({ RECONCILER_SEEDS: seeds, WATCHED_NAMESPACES: 'demo team-b demo,apps' })
+        .WATCHED_NAMESPACES,
+    ).toEqual(['demo', 'team-b', 'apps']);
+    expect(readReconcilerEnv({ RECONCILER_SEEDS: seeds }).WATCHED_NAMESPACES).toBeUndefined();
+  });
+
   test('says what is wrong and to redeploy', () => {
     expect(() => readReconcilerEnv({})).toThrow(
       /RECONCILER_SEEDS.*redeploy|redeploy.*RECONCILER_SEEDS/,

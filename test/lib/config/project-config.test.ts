@@ -1,4 +1,6 @@
+import fc from 'fast-check';
 import { ConfigError, loadConfig, roleCreationLimitCeiling } from '../../../lib/config';
+import { namespacesOfSeed } from '../../../lib/config/project-config';
 import type { ProjectConfigInput } from '../../../lib/config';
 import { exampleConfigInput } from '../../support/example-app';
 
@@ -14,6 +16,21 @@ function errorFor(modify: (c: Mutable) => void): ConfigError {
     throw e;
   }
   throw new Error('expected the config to be rejected');
+}
+
+/** The one problem line naming `field`; it must show the value found and words of the fix. */
+function expectProblem(
+  modify: (c: Mutable) => void,
+  field: string,
+  value: string,
+  fix: string,
+): ConfigError {
+  const error = errorFor(modify);
+  const line = error.problems.find((p) => p.startsWith(`${field}:`));
+  expect({ line, problems: error.problems }).toMatchObject({ line: expect.any(String) });
+  expect(line).toContain(value);
+  expect(line).toContain(fix);
+  return error;
 }
 
 describe('project config', () => {
@@ -252,12 +269,7 @@ describe('project config', () => {
   test.each(cases)(
     'rejects %s, naming the field, the value and the fix',
     (_name, modify, field, value, fix) => {
-      const error = errorFor(modify);
-      const line = error.problems.find((p) => p.startsWith(`${field}:`));
-      expect(line).toBeDefined();
-      expect(line).toContain(value);
-      expect(line).toContain(fix);
-      expect(error.message).toContain('cdk.json');
+      expect(expectProblem(modify, field, value, fix).message).toContain('cdk.json');
     },
   );
 
@@ -317,8 +329,10 @@ describe('IAM layout', () => {
     c.bucket.encryption = 'kms';
     c.bucket.kmsKeyArn = 'arn:aws-cn:kms:cn-north-1:111122223333:key/abcd-1234';
     c.permissionsBoundaryArn = 'arn:aws-cn:iam::111122223333:policy/Boundary';
+    c.seeds[0].namespaces = ['demo'];
     c.seeds.push({
       name: 'DumpSeed',
+      namespaces: ['demo'],
       accessPolicy: 'database-dump',
       secretArns: ['arn:aws-cn:secretsmanager:cn-north-1:111122223333:secret:db-AbCdEf'],
     });
@@ -488,16 +502,17 @@ describe('IAM layout', () => {
     ],
   ];
   test.each(clashes)('refuses %s', (_name, modify, field, value, fix) => {
-    const error = errorFor(modify);
-    const line = error.problems.find((p) => p.startsWith(`${field}:`));
-    expect({ line, problems: error.problems }).toMatchObject({ line: expect.any(String) });
-    expect(line).toContain(value);
-    expect(line).toContain(fix);
+    expectProblem(modify, field, value, fix);
   });
 
   test('a name past the seed’s limit does not clash', () => {
     const input = exampleConfigInput() as Mutable;
-    input.seeds.push({ name: 'KubestashRole-100', derivedRolePath: '/other/' });
+    input.seeds[0].namespaces = ['demo'];
+    input.seeds.push({
+      name: 'KubestashRole-100',
+      derivedRolePath: '/other/',
+      namespaces: ['demo'],
+    });
     expect(loadConfig({ config: input as ProjectConfigInput }).seeds).toHaveLength(2);
   });
 
@@ -524,7 +539,156 @@ describe('IAM layout', () => {
     expect(ceiling((c) => (c.seeds[0].name = 'R'.repeat(61)))).toBe(100);
     expect(ceiling((c) => (c.seeds[0].name = 'R'.repeat(62)))).toBe(10);
     expect(
-      ceiling((c) => c.seeds.push({ name: 'kubestashROLE-500', derivedRolePath: '/x/' })),
+      ceiling((c) => {
+        c.seeds[0].namespaces = ['demo'];
+        c.seeds.push({ name: 'kubestashROLE-500', derivedRolePath: '/x/', namespaces: ['demo'] });
+      }),
     ).toBe(500);
+  });
+});
+
+/**
+ * Issue 12 point 3: each seed names the namespaces (teams) whose
+ * ServiceAccounts may use it; with several seeds, a seed without its list is
+ * refused, so one team cannot annotate its way into another team's seed.
+ */
+describe('per-seed namespaces', () => {
+  const teams = (c: Mutable) => {
+    c.allowedNamespaces = ['shop', 'billing', 'velero'];
+    c.kubernetes.storage.namespace = 'shop';
+    c.kubernetes.backups[0].namespace = 'shop';
+    c.kubernetes.restores[0].namespace = 'shop';
+    c.kubernetes.demoWorkload.namespace = 'shop';
+    c.seeds[0].namespaces = ['shop', 'billing'];
+    c.seeds.push({
+      name: 'VeleroRole',
+      accessPolicy: 'velero',
+      derivedRolePath: '/velero-irsa/',
+      namespaces: ['velero'],
+    });
+  };
+
+  test('a team per namespace is accepted, and each seed serves exactly its list', () => {
+    const input = exampleConfigInput() as Mutable;
+    teams(input);
+    const config = loadConfig({ config: input as ProjectConfigInput });
+    expect(config.seeds.map((s) => [s.name, namespacesOfSeed(config, s)])).toEqual([
+      ['KubestashRole', ['shop', 'billing']],
+      ['VeleroRole', ['velero']],
+    ]);
+  });
+
+  test('one seed without a list serves every allowed namespace', () => {
+    const config = loadConfig({ config: exampleConfigInput() });
+    expect(namespacesOfSeed(config, config.seeds[0])).toEqual(['demo']);
+  });
+
+  const cases: [string, (c: Mutable) => void, string, string, string][] = [
+    [
+      'several seeds, one without its namespaces',
+      (c) => {
+        teams(c);
+        delete c.seeds[1].namespaces;
+      },
+      'config.seeds.1.namespaces',
+      'got nothing',
+      'add e.g. "namespaces": ["shop"] to seed VeleroRole',
+    ],
+    [
+      'a namespace outside allowedNamespaces',
+      (c) => {
+        teams(c);
+        c.seeds[1].namespaces = ['velero', 'kube-system'];
+      },
+      'config.seeds.1.namespaces.1',
+      '"kube-system"',
+      'not in allowedNamespaces (shop, billing, velero)',
+    ],
+    [
+      'an empty list',
+      (c) => {
+        teams(c);
+        c.seeds[1].namespaces = [];
+      },
+      'config.seeds.1.namespaces',
+      '[]',
+      'list at least one namespace, or remove the field',
+    ],
+    [
+      'a namespace listed twice',
+      (c) => {
+        teams(c);
+        c.seeds[0].namespaces = ['shop', 'billing', 'shop'];
+      },
+      'config.seeds.0.namespaces.2',
+      '"shop"',
+      'list each namespace once',
+    ],
+    [
+      'more namespaces than the seed’s IAM tag holds',
+      (c) => {
+        const many = Array.from({ length: 30 }, (_, i) => `team-namespace-${i}`);
+        c.allowedNamespaces = ['demo', ...many];
+        c.seeds[0].namespaces = ['demo', ...many];
+      },
+      'config.seeds.0.namespaces',
+      'team-namespace-0',
+      'IAM tag of at most 256 characters, and these take 534',
+    ],
+  ];
+
+  test.each(cases)(
+    'rejects %s, naming the field, the value and the fix',
+    (_name, modify, field, value, fix) => {
+      expectProblem(modify, field, value, fix);
+    },
+  );
+
+  test('property: any team layout within allowedNamespaces is accepted as written; dropping one list of several is refused at that seed', () => {
+    const namespace = fc.stringMatching(/^[a-z][a-z0-9-]{0,10}[a-z0-9]$/);
+    fc.assert(
+      fc.property(
+        fc.uniqueArray(namespace, { minLength: 1, maxLength: 6 }),
+        fc.array(fc.array(fc.nat(), { minLength: 1, maxLength: 4 }), {
+          minLength: 1,
+          maxLength: 4,
+        }),
+        fc.nat(),
+        (allowed, picks, drop) => {
+          const input = exampleConfigInput() as Mutable;
+          input.allowedNamespaces = allowed;
+          input.kubernetes.storage.namespace = allowed[0];
+          input.kubernetes.backups = [];
+          input.kubernetes.restores = [];
+          delete input.kubernetes.demoWorkload;
+          const lists = picks.map((p) => [...new Set(p.map((i) => allowed[i % allowed.length]))]);
+          input.seeds = lists.map((namespaces, i) => ({
+            name: `Team${i}Role`,
+            derivedRolePath: `/team-${i}/`,
+            namespaces,
+          }));
+          const config = loadConfig({ config: input as ProjectConfigInput });
+          expect(config.seeds.map((s) => namespacesOfSeed(config, s))).toEqual(lists);
+          if (lists.length < 2) return;
+          const dropped = drop % lists.length;
+          delete input.seeds[dropped].namespaces;
+          const error = (() => {
+            try {
+              loadConfig({ config: input as ProjectConfigInput });
+            } catch (e) {
+              return e;
+            }
+            return undefined;
+          })();
+          expect(error).toBeInstanceOf(ConfigError);
+          expect((error as ConfigError).problems).toEqual([
+            expect.stringMatching(
+              new RegExp(`^config\\.seeds\\.${dropped}\\.namespaces: got nothing`),
+            ),
+          ]);
+        },
+      ),
+      { numRuns: 60 },
+    );
   });
 });
