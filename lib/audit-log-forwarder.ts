@@ -10,6 +10,12 @@ export interface AuditLogForwarderProps {
   readonly eventBus: events.IEventBus;
   /** The EKS clusters whose audit logs to follow; each must have audit logging on. */
   readonly clusterNames: readonly string[];
+  /**
+   * The name each of `clusterNames` has in the template, where it differs from
+   * the name construct IDs derive from (a packaged template's ClusterName parameter).
+   * @default each name itself
+   */
+  readonly clusterNameValues?: Readonly<Record<string, string>>;
   /** The seeds a deletion is announced to (a deletion does not say which seed). */
   readonly seedNames: readonly string[];
 }
@@ -45,7 +51,7 @@ export class AuditLogForwarder extends Construct {
       const logGroup = logs.LogGroup.fromLogGroupName(
         this,
         `Logs${cluster}`,
-        `/aws/eks/${cluster}/cluster`,
+        `/aws/eks/${props.clusterNameValues?.[cluster] ?? cluster}/cluster`,
       );
       new logs.SubscriptionFilter(this, `Subscription${cluster}`, {
         logGroup,

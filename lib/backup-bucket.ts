@@ -1,4 +1,5 @@
-import { Duration, RemovalPolicy, Validations } from 'aws-cdk-lib';
+import { CfnResource, Duration, RemovalPolicy, Validations } from 'aws-cdk-lib';
+import type { CfnCondition } from 'aws-cdk-lib';
 import * as kms from 'aws-cdk-lib/aws-kms';
 import * as s3 from 'aws-cdk-lib/aws-s3';
 import { Construct } from 'constructs';
@@ -24,6 +25,17 @@ export interface BackupBucketProps {
    * @default '' (the bucket root)
    */
   readonly prefix?: string;
+
+  /**
+   * Decide at deploy time instead of by `existing`: the bucket (with its
+   * access-log bucket and their policies) is created only where this
+   * condition holds, and everything else names it by `bucketName`, so the
+   * same template serves a new or an existing bucket (the console parameter
+   * BucketMode of `npm run package`). A new KMS key cannot be conditional
+   * this way: with `encryption: 'kms'` pass `encryptionKey`.
+   * @default - `existing` decides at synth time
+   */
+  readonly createCondition?: CfnCondition;
 
   /**
    * Server-side encryption.
@@ -93,6 +105,11 @@ export class BackupBucket extends Construct {
     this.prefix = prefix;
     this.accessCheckPrefix = `${prefix === '' ? '' : `${prefix}/`}${ACCESS_CHECK_FOLDER}/`;
 
+    if (props.createCondition !== undefined && encryption === 'kms' && !props.encryptionKey) {
+      throw new Error(
+        `BackupBucket: a bucket created on a condition (createCondition) cannot get a new KMS key that an existing bucket would not have; set bucket.kmsKeyArn in the config or use encryption "s3-managed"`,
+      );
+    }
     if (props.existing ?? false) {
       if (encryption === 'kms' && props.encryptionKey === undefined) {
         throw new Error(
@@ -119,7 +136,7 @@ export class BackupBucket extends Construct {
 
     const accessLogs = (props.accessLogging ?? true) ? this.createAccessLogBucket() : undefined;
 
-    this.bucket = new s3.Bucket(this, 'Bucket', {
+    const created = new s3.Bucket(this, 'Bucket', {
       bucketName: props.bucketName,
       blockPublicAccess: s3.BlockPublicAccess.BLOCK_ALL,
       enforceSSL: true,
@@ -152,6 +169,19 @@ export class BackupBucket extends Construct {
         },
       ],
     });
+    this.bucket = created;
+    const condition = props.createCondition;
+    if (condition !== undefined) {
+      for (const child of this.node.findAll()) {
+        if (child instanceof CfnResource) child.cfnOptions.condition = condition;
+      }
+      // A reference to the conditional resource would break the template when
+      // it is not created; the name is the same either way.
+      this.bucket = s3.Bucket.fromBucketAttributes(this, 'ByName', {
+        bucketName: props.bucketName,
+        encryptionKey: this.encryptionKey,
+      });
+    }
   }
 
   /** `arn:…:s3:::bucket/prefix/*`, or every object when there is no prefix. */

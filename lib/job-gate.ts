@@ -32,6 +32,13 @@ export interface JobGateProps {
   /** The seeds serving each cluster; the gate reads ServiceAccounts in each of these clusters. */
   readonly clusterSeeds: Readonly<Record<string, readonly string[]>>;
   /**
+   * The name each cluster of `clusterSeeds` has in the template, where it
+   * differs from the name construct IDs derive from (a packaged template's
+   * ClusterName parameter).
+   * @default each name itself
+   */
+  readonly clusterNameValues?: Readonly<Record<string, string>>;
+  /**
    * The Kubernetes group the gate's EKS access entries map its role to; the
    * cdk8s app binds it to `get serviceaccounts` in the allowed namespaces.
    * @default 'kubestash-irsa:job-gate'
@@ -120,9 +127,10 @@ export class JobGate extends Construct {
     }
 
     const tokenSecrets: Record<string, secretsmanager.Secret> = {};
+    const nameOf = (cluster: string) => props.clusterNameValues?.[cluster] ?? cluster;
     for (const [cluster] of clusters) {
       const secret = new secretsmanager.Secret(this, `Token${alphanumeric(cluster)}`, {
-        description: `kubestash-irsa job gate: the token the webhook URL of cluster ${cluster} ends in`,
+        description: `kubestash-irsa job gate: the token the webhook URL of cluster ${nameOf(cluster)} ends in`,
         // Letters and digits only: the token is a URL path segment.
         generateSecretString: { passwordLength: 48, excludePunctuation: true, includeSpace: false },
         // The webhook in the cluster names it; a stack deletion removes the gate too.
@@ -158,10 +166,10 @@ export class JobGate extends Construct {
             }),
         BUCKETS: props.buckets.map((b) => `${b.bucket}=${b.prefix}`).join(' '),
         CLUSTER_SEEDS: clusters
-          .map(([cluster, seeds]) => `${cluster}=${seeds.join(',')}`)
+          .map(([cluster, seeds]) => `${nameOf(cluster)}=${seeds.join(',')}`)
           .join(';'),
         CLUSTER_TOKEN_SECRETS: Object.entries(tokenSecrets)
-          .map(([cluster, secret]) => `${cluster}=${secret.secretArn}`)
+          .map(([cluster, secret]) => `${nameOf(cluster)}=${secret.secretArn}`)
           .join(';'),
         ACCESS_CHECK_IMAGE: props.accessCheckImage ?? 'amazon/aws-cli:2.27.50',
         ACCESS_CHECK_ATTEMPTS: String(attempts),
@@ -185,13 +193,13 @@ export class JobGate extends Construct {
       new iam.PolicyStatement({
         actions: ['eks:DescribeCluster'],
         resources: clusters.map(([cluster]) =>
-          stack.formatArn({ service: 'eks', resource: 'cluster', resourceName: cluster }),
+          stack.formatArn({ service: 'eks', resource: 'cluster', resourceName: nameOf(cluster) }),
         ),
       }),
     );
     for (const [cluster] of clusters) {
       new eks.CfnAccessEntry(this, `Access${alphanumeric(cluster)}`, {
-        clusterName: cluster,
+        clusterName: nameOf(cluster),
         principalArn: role.roleArn,
         kubernetesGroups: [props.kubernetesGroup ?? 'kubestash-irsa:job-gate'],
         type: 'STANDARD',

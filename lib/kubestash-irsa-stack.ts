@@ -1,4 +1,4 @@
-import { CfnOutput, CfnParameter, Duration, Fn, Stack } from 'aws-cdk-lib';
+import { CfnCondition, CfnOutput, CfnParameter, Duration, Fn, Stack } from 'aws-cdk-lib';
 import type { StackProps } from 'aws-cdk-lib';
 import * as ec2 from 'aws-cdk-lib/aws-ec2';
 import * as iam from 'aws-cdk-lib/aws-iam';
@@ -7,6 +7,7 @@ import type { Construct } from 'constructs';
 import { BackupBucket } from './backup-bucket';
 import { BucketAccessPolicy } from './bucket-access-policy';
 import { ClusterOidcProvider } from './cluster-oidc-provider';
+import { ConfigError } from './config/config-error';
 import { dumpRoleName, dumpServiceAccountName, dumpSubPrefix } from './config/database-dump-config';
 import {
   alphanumeric,
@@ -32,6 +33,29 @@ import { SeedRole } from './seed-role';
 export interface KubestashIrsaStackProps extends StackProps {
   /** The validated project configuration (see lib/config). */
   readonly config: ProjectConfig;
+  /**
+   * Make every site value of the one-cluster, one-seed case a labelled,
+   * grouped console parameter (cluster name, OIDC issuer, new or existing
+   * bucket, prefix) besides the namespaces, operator ServiceAccount and role
+   * limit that are parameters anyway, each defaulting to the config's value:
+   * the template `npm run package` publishes for the CloudFormation console.
+   * Construct IDs and output names still derive from the config's names.
+   * @default false
+   * @throws ConfigError when the config has more than one cluster or seed,
+   *   imports its OIDC provider (oidcProviderArn), has no bucket prefix, or
+   *   wants a new KMS key
+   */
+  readonly siteParameters?: boolean;
+}
+
+/** The site values a console user types in a packaged template (tokens of its parameters). */
+interface SiteParameters {
+  readonly clusterName: string;
+  readonly oidcIssuerUrl: string;
+  readonly bucketName: string;
+  readonly bucketPrefix: string;
+  /** True when BucketMode is "new": the stack creates the bucket. */
+  readonly createBucket: CfnCondition;
 }
 
 interface LabelledParameter {
@@ -71,11 +95,17 @@ export class KubestashIrsaStack extends Stack {
       ...props,
     });
     const { config } = props;
+    const site = props.siteParameters === true ? this.createSiteParameters(config) : undefined;
+    // Construct IDs derive from the config's cluster names; the template says the parameter's value.
+    const clusterNameValues: Record<string, string> | undefined =
+      site === undefined ? undefined : { [config.clusters[0].name]: site.clusterName };
+    const nameOf = (cluster: string) => clusterNameValues?.[cluster] ?? cluster;
 
     this.backupBucket = new BackupBucket(this, 'Backups', {
-      bucketName: config.bucket.name,
-      existing: config.bucket.existing,
-      prefix: config.bucket.prefix,
+      bucketName: site?.bucketName ?? config.bucket.name,
+      existing: site === undefined ? config.bucket.existing : false,
+      createCondition: site?.createBucket,
+      prefix: site?.bucketPrefix ?? config.bucket.prefix,
       encryption: config.bucket.encryption,
       encryptionKey:
         config.bucket.kmsKeyArn === undefined
@@ -89,7 +119,7 @@ export class KubestashIrsaStack extends Stack {
       (cluster) =>
         new ClusterOidcProvider(this, `Oidc${alphanumeric(cluster.name)}`, {
           clusterName: cluster.name,
-          issuerUrl: cluster.oidcIssuerUrl,
+          issuerUrl: site?.oidcIssuerUrl ?? cluster.oidcIssuerUrl,
           providerArn: cluster.oidcProviderArn,
         }),
     );
@@ -106,7 +136,7 @@ export class KubestashIrsaStack extends Stack {
 
     this.reconcilerRole = new ReconcilerRole(this, 'Reconciler', {
       seeds: this.seedRoles,
-      clusterNames: config.clusters.map((c) => c.name),
+      clusterNames: config.clusters.map((c) => nameOf(c.name)),
     });
 
     this.network = this.createNetwork(config);
@@ -122,12 +152,13 @@ export class KubestashIrsaStack extends Stack {
         seed: this.seedRoles[i],
         conditionOperator: seed.subjectMatch,
         clusters: clustersOfSeed(config, seed).map((c) => ({
-          name: c.name,
+          name: nameOf(c.name),
           providerArn: providerOf(c.name).provider.openIdConnectProviderArn,
           issuer: providerOf(c.name).issuer,
         })),
       })),
       clusterNames: config.clusters.map((c) => c.name),
+      clusterNameValues,
       auditLogClusters: config.clusters.filter((c) => c.auditLogs).map((c) => c.name),
       kubernetesGroup: config.kubernetes.reconcilerGroup,
       watchedNamespaces: allNamespaces,
@@ -160,6 +191,7 @@ export class KubestashIrsaStack extends Stack {
             .map((c) => [c.name, seedsOfCluster(config, c.name).map((s) => s.name)])
             .filter(([, seeds]) => seeds.length > 0),
         ),
+        clusterNameValues,
         accessCheckImage: gate.accessCheckImage,
         accessCheckAttempts: gate.accessCheckAttempts,
         accessCheckDelay: Duration.seconds(gate.accessCheckDelaySeconds),
@@ -185,7 +217,7 @@ export class KubestashIrsaStack extends Stack {
     this.dashboard = new OperationsDashboard(this, 'Operations', {
       reconciler: this.reconciler,
       seedNames: config.seeds.map((s) => s.name),
-      clusterNames: config.clusters.map((c) => c.name),
+      clusterNames: config.clusters.map((c) => nameOf(c.name)),
       jobGate: this.jobGate,
     });
     this.output(
@@ -257,6 +289,89 @@ export class KubestashIrsaStack extends Stack {
             .map((e) => [e.parameter.logicalId, { default: e.label }]),
         ),
       },
+    };
+  }
+
+  /**
+   * The console parameters of a packaged template, first in the console
+   * (docs/packaging.md). Patterns repeat the config's rules (lib/config) so
+   * the console refuses what `cdk synth` would; the bucket prefix may not be
+   * empty here, because the template cannot tell an empty parameter from a
+   * folder name when it builds ARNs.
+   */
+  private createSiteParameters(config: ProjectConfig): SiteParameters {
+    const [cluster, ...otherClusters] = config.clusters;
+    const fix =
+      'npm run package builds the template of one cluster and one seed; deploy other layouts with `cdk deploy` (README, "Deploy")';
+    if (otherClusters.length > 0 || config.seeds.length > 1) {
+      throw new ConfigError([
+        `clusters, seeds: got ${config.clusters.length} cluster(s) and ${config.seeds.length} seed(s); ${fix}`,
+      ]);
+    }
+    if (cluster.oidcIssuerUrl === undefined) {
+      throw new ConfigError([
+        `clusters[0].oidcProviderArn: the packaged template creates the cluster's IAM OIDC provider from the OidcIssuerUrl parameter; give oidcIssuerUrl instead, or deploy with \`cdk deploy\` to import ${cluster.oidcProviderArn ?? 'the provider'}`,
+      ]);
+    }
+    if (config.bucket.prefix === '') {
+      throw new ConfigError([
+        'bucket.prefix: got "" (the bucket root); the packaged template needs a prefix such as ace/production/backups: set bucket.prefix',
+      ]);
+    }
+    if (config.bucket.encryption === 'kms' && config.bucket.kmsKeyArn === undefined) {
+      throw new ConfigError([
+        'bucket.kmsKeyArn: missing with encryption "kms"; the packaged template may or may not create the bucket, so it cannot create its key: set kmsKeyArn to an existing key, or use encryption "s3-managed"',
+      ]);
+    }
+    const clusterGroup = 'EKS cluster';
+    const clusterName = this.parameter(clusterGroup, 'ClusterName', 'Cluster name', {
+      type: 'String',
+      default: cluster.name,
+      allowedPattern: '^[0-9A-Za-z][A-Za-z0-9_-]*$',
+      maxLength: 100,
+      description: 'The EKS cluster name, as `aws eks list-clusters` prints it.',
+      constraintDescription: 'letters, digits, "-" and "_", starting with a letter or digit',
+    });
+    const issuer = this.parameter(clusterGroup, 'OidcIssuerUrl', 'OIDC issuer URL', {
+      type: 'String',
+      default: cluster.oidcIssuerUrl,
+      allowedPattern: '^https://[^\\s/:]+(/[^\\s?#]*[^\\s?#/])?$',
+      description:
+        'The cluster OIDC issuer, as `aws eks describe-cluster --query cluster.identity.oidc.issuer` prints it; the stack creates its IAM OIDC provider.',
+      constraintDescription: 'https://, no port, no query, no trailing "/"',
+    });
+    const bucketGroup = 'Backup bucket';
+    const bucketName = this.parameter(bucketGroup, 'BackupBucketName', 'Bucket name', {
+      type: 'String',
+      default: config.bucket.name,
+      allowedPattern: '^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$',
+      description: 'The S3 bucket KubeStash writes its restic repositories to.',
+      constraintDescription: '3-63 lowercase letters, digits, "." and "-"',
+    });
+    const bucketMode = this.parameter(bucketGroup, 'BackupBucketMode', 'New or existing bucket', {
+      type: 'String',
+      default: config.bucket.existing ? 'existing' : 'new',
+      allowedValues: ['new', 'existing'],
+      description:
+        '"new" creates the bucket (versioned, encrypted, TLS-only, kept when the stack is deleted); "existing" uses a bucket you already have in this account.',
+    });
+    const bucketPrefix = this.parameter(bucketGroup, 'BackupPrefix', 'Backup prefix', {
+      type: 'String',
+      default: config.bucket.prefix,
+      allowedPattern: "^[A-Za-z0-9!_.*'()-]+(/[A-Za-z0-9!_.*'()-]+)*$",
+      maxLength: 512,
+      description: 'The folder KubeStash writes under (the BackupStorage prefix).',
+      constraintDescription:
+        'a key prefix without leading or trailing "/", e.g. ace/production/backups',
+    });
+    return {
+      clusterName: clusterName.valueAsString,
+      oidcIssuerUrl: issuer.valueAsString,
+      bucketName: bucketName.valueAsString,
+      bucketPrefix: bucketPrefix.valueAsString,
+      createBucket: new CfnCondition(this, 'CreateBucket', {
+        expression: Fn.conditionEquals(bucketMode.valueAsString, 'new'),
+      }),
     };
   }
 

@@ -34,6 +34,13 @@ export interface ReconcilerProps {
   readonly seeds: readonly ReconcilerSeed[];
   /** Every cluster the reconciler reaches (an EKS access entry is made in each). */
   readonly clusterNames: readonly string[];
+  /**
+   * The name each of `clusterNames` has in the template, where it differs from
+   * the name construct IDs derive from: in a packaged template
+   * (`npm run package`) the console parameter ClusterName.
+   * @default each name itself
+   */
+  readonly clusterNameValues?: Readonly<Record<string, string>>;
   /** The Kubernetes group the access entries map the role to; cdk8s binds its RBAC. */
   readonly kubernetesGroup: string;
   /**
@@ -153,22 +160,27 @@ export class Reconciler extends Construct {
       new AuditLogForwarder(this, 'AuditLogs', {
         eventBus: this.queue.eventBus,
         clusterNames: auditLogClusters,
+        clusterNameValues: props.clusterNameValues,
         seedNames,
       });
     }
+    const nameOf = (cluster: string) => props.clusterNameValues?.[cluster] ?? cluster;
 
     // The aws-eks L2 AccessEntry requires EKS access policies; the reconciler's
     // rights come from Kubernetes RBAC bound to its group instead, so the L1 it is.
     for (const cluster of props.clusterNames) {
       new eks.CfnAccessEntry(this, `Access${alphanumeric(cluster)}`, {
-        clusterName: cluster,
+        clusterName: nameOf(cluster),
         principalArn: props.role.role.roleArn,
         kubernetesGroups: [props.kubernetesGroup],
         type: 'STANDARD',
       });
     }
 
-    this.alarms = [...this.createAlarms(seedNames), ...this.unreachableAlarms(props.clusterNames)];
+    this.alarms = [
+      ...this.createAlarms(seedNames),
+      ...this.unreachableAlarms(props.clusterNames, nameOf),
+    ];
   }
 
   private createAlarms(seedNames: readonly string[]): cloudwatch.Alarm[] {
@@ -223,12 +235,15 @@ export class Reconciler extends Construct {
    * network is fixed (docs/private-clusters.md). Two datapoints out of three
    * so that one blip does not page anyone.
    */
-  private unreachableAlarms(clusterNames: readonly string[]): cloudwatch.Alarm[] {
+  private unreachableAlarms(
+    clusterNames: readonly string[],
+    nameOf: (cluster: string) => string,
+  ): cloudwatch.Alarm[] {
     return clusterNames.map(
       (cluster) =>
         new cloudwatch.Alarm(this, `Unreachable${alphanumeric(cluster)}`, {
-          alarmDescription: `kubestash-irsa (${Stack.of(this).stackName}): the reconciler cannot connect to the API server of cluster ${cluster}; its ServiceAccounts keep their roles but new ones wait. The log line "cluster API server unreachable" names the likely cause`,
-          metric: clusterUnreachableMetric(cluster, { statistic: 'Sum' }),
+          alarmDescription: `kubestash-irsa (${Stack.of(this).stackName}): the reconciler cannot connect to the API server of cluster ${nameOf(cluster)}; its ServiceAccounts keep their roles but new ones wait. The log line "cluster API server unreachable" names the likely cause`,
+          metric: clusterUnreachableMetric(nameOf(cluster), { statistic: 'Sum' }),
           threshold: 1,
           evaluationPeriods: 3,
           datapointsToAlarm: 2,
