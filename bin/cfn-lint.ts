@@ -1,7 +1,8 @@
 #!/usr/bin/env node
 /**
  * Synthesizes the stack for the example config in cdk.json and for every
- * config in examples/config/, then runs cfn-lint on each template.
+ * config in examples/config/, plus cdk.json's config as `npm run package`
+ * builds it for the console, then runs cfn-lint on each template.
  * Exits non-zero if cfn-lint reports an error (warnings are printed).
  */
 import { spawnSync } from 'node:child_process';
@@ -9,6 +10,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { App } from 'aws-cdk-lib';
 import { addKubestashIrsaStack } from '../lib/kubestash-irsa-app';
+import type { PackageTarget } from '../lib/kubestash-irsa-app';
 
 const projectDir = path.resolve(__dirname, '..');
 const outRoot = path.join(projectDir, '.tmp', 'cfn-lint');
@@ -17,8 +19,12 @@ const cdkJson = JSON.parse(fs.readFileSync(path.join(projectDir, 'cdk.json'), 'u
 };
 
 const exampleDir = path.join(projectDir, 'examples', 'config');
-const variants: { name: string; configFile?: string }[] = [
+const variants: { name: string; configFile?: string; target?: PackageTarget }[] = [
   { name: 'cdk.json' },
+  {
+    name: 'cdk.json-packaged',
+    target: { bucketName: 'example-artifacts', keyPrefix: 'kubestash-irsa/' },
+  },
   ...fs
     .readdirSync(exampleDir)
     .filter((f) => f.endsWith('.json'))
@@ -36,7 +42,7 @@ for (const [i, variant] of variants.entries()) {
   };
   const started = Date.now();
   const app = new App({ outdir, context });
-  addKubestashIrsaStack(app, projectDir);
+  addKubestashIrsaStack(app, projectDir, process.env, variant.target);
   const assembly = app.synth();
   const templates = assembly.stacks.map((s) => path.join(outdir, s.templateFile));
   const lint = spawnSync('cfn-lint', ['--format', 'parseable', ...templates], { encoding: 'utf8' });
