@@ -57,7 +57,7 @@ describe('KubestashIrsaStack, packaged for the CloudFormation console', () => {
     const grouped = iface.ParameterGroups.flatMap((g) => g.Parameters);
     const expected = [
       ...SITE_PARAMETERS,
-      'AllowedNamespaces',
+      'KubestashRoleAllowedNamespaces',
       'KubestashRoleOperatorNamespace',
       'KubestashRoleOperatorServiceAccount',
       'KubestashRoleRoleCreationLimit',
@@ -143,7 +143,9 @@ describe('KubestashIrsaStack, packaged for the CloudFormation console', () => {
 
   test('layouts a single console form cannot express are refused with the fix', () => {
     const twoSeeds = (c: ProjectConfigInput) => {
-      c.seeds.push({ ...c.seeds[0], name: 'OtherRole' });
+      c.seeds[0].namespaces = ['demo'];
+      c.allowedNamespaces = ['demo', 'other'];
+      c.seeds.push({ ...c.seeds[0], name: 'OtherRole', namespaces: ['other'] });
     };
     expect(() => packaged(twoSeeds)).toThrow(ConfigError);
     expect(() => packaged(twoSeeds)).toThrow(/1 cluster\(s\) and 2 seed\(s\).*cdk deploy/);
