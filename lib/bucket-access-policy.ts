@@ -1,3 +1,4 @@
+import { Aws, Stack } from 'aws-cdk-lib';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import { Construct } from 'constructs';
 import type { AccessPolicyPreset } from './config/project-config';
@@ -105,18 +106,7 @@ export function accessStatements(props: BucketAccessPolicyProps): iam.PolicyStat
       break;
     case 'velero':
       statements.push(
-        new iam.PolicyStatement({
-          sid: 'VolumeSnapshots',
-          actions: [
-            'ec2:DescribeVolumes',
-            'ec2:DescribeSnapshots',
-            'ec2:CreateTags',
-            'ec2:CreateVolume',
-            'ec2:CreateSnapshot',
-            'ec2:DeleteSnapshot',
-          ],
-          resources: ['*'],
-        }),
+        ...veleroSnapshotStatements(Stack.of(backupBucket)),
         listBucket,
         new iam.PolicyStatement({
           sid: 'ReadWriteBackups',
@@ -160,6 +150,80 @@ export function accessStatements(props: BucketAccessPolicyProps): iam.PolicyStat
   return statements;
 }
 
+/**
+ * The tag Velero puts on every EBS snapshot it takes (the backup's name) and
+ * that its AWS plugin copies onto every volume it restores from one: Velero's
+ * `takePVSnapshot` (vmware-tanzu/velero `pkg/backup/item_backupper.go`) passes
+ * `velero.io/backup` and `velero.io/pv` with the backup's labels, and the
+ * plugin (vmware-tanzu/velero-plugin-for-aws `volume_snapshotter.go`) sends
+ * them as CreateSnapshot's TagSpecifications, and the snapshot's tags as
+ * CreateVolume's.
+ */
+export const VELERO_BACKUP_TAG = 'velero.io/backup';
+
+/**
+ * Velero's EBS snapshot calls, each scoped as far as EC2 allows (Service
+ * Authorization Reference, Amazon EC2:
+ * https://docs.aws.amazon.com/service-authorization/latest/reference/list_amazonec2.html):
+ * - DescribeVolumes/DescribeSnapshots support no resource-level permissions: `*`;
+ * - CreateSnapshot is authorized on the volume (any volume of the account:
+ *   Velero snapshots the PersistentVolumes it finds, whose EBS tags depend on
+ *   the provisioner) and on the new snapshot, which must carry `velero.io/backup`;
+ * - CreateTags only as part of CreateSnapshot or CreateVolume (`ec2:CreateAction`),
+ *   so no existing snapshot can be given Velero's tag and then deleted;
+ * - DeleteSnapshot only of snapshots that carry `velero.io/backup`;
+ * - CreateVolume only from such snapshots, and only tagged so.
+ * Snapshot ARNs have no account (`arn:<partition>:ec2:<region>::snapshot/<id>`);
+ * regions are `*`, since a snapshot location may name another region.
+ */
+function veleroSnapshotStatements(stack: Stack): iam.PolicyStatement[] {
+  const volumes = `arn:${Aws.PARTITION}:ec2:*:${stack.account}:volume/*`;
+  const snapshots = `arn:${Aws.PARTITION}:ec2:*::snapshot/*`;
+  const tagged = (key: string) => ({ Null: { [`${key}/${VELERO_BACKUP_TAG}`]: 'false' } });
+  return [
+    new iam.PolicyStatement({
+      sid: 'DescribeVolumesAndSnapshots',
+      actions: ['ec2:DescribeVolumes', 'ec2:DescribeSnapshots'],
+      resources: ['*'],
+    }),
+    new iam.PolicyStatement({
+      sid: 'SnapshotVolumes',
+      actions: ['ec2:CreateSnapshot'],
+      resources: [volumes],
+    }),
+    new iam.PolicyStatement({
+      sid: 'CreateVeleroSnapshots',
+      actions: ['ec2:CreateSnapshot'],
+      resources: [snapshots],
+      conditions: tagged('aws:RequestTag'),
+    }),
+    new iam.PolicyStatement({
+      sid: 'TagOnlyWhileCreating',
+      actions: ['ec2:CreateTags'],
+      resources: [volumes, snapshots],
+      conditions: { StringEquals: { 'ec2:CreateAction': ['CreateSnapshot', 'CreateVolume'] } },
+    }),
+    new iam.PolicyStatement({
+      sid: 'DeleteVeleroSnapshots',
+      actions: ['ec2:DeleteSnapshot'],
+      resources: [snapshots],
+      conditions: tagged('ec2:ResourceTag'),
+    }),
+    new iam.PolicyStatement({
+      sid: 'RestoreFromVeleroSnapshots',
+      actions: ['ec2:CreateVolume'],
+      resources: [snapshots],
+      conditions: tagged('ec2:ResourceTag'),
+    }),
+    new iam.PolicyStatement({
+      sid: 'CreateRestoredVolumes',
+      actions: ['ec2:CreateVolume'],
+      resources: [volumes],
+      conditions: tagged('aws:RequestTag'),
+    }),
+  ];
+}
+
 /** Acknowledges, finding by finding, the wildcards a preset needs. */
 export function suppressObjectWildcards(
   owner: Construct,
@@ -177,8 +241,8 @@ export function suppressObjectWildcards(
       ? acknowledgeWildcardResources(
           owner,
           statements.filter((s) => s.actions.every((a) => a.startsWith('ec2:'))),
-          'Velero snapshots EBS volumes it discovers at run time; EC2 Describe* calls support no resource-level permissions (seed 003).',
-          (key) => key === 'Resource::*',
+          'Velero snapshots EBS volumes it discovers at run time (any volume of the account, in any region its snapshot location names); EC2 Describe* calls support no resource-level permissions; new snapshots and volumes must carry, and deleted snapshots already carry, the velero.io/backup tag (seed 003, docs/security.md).',
+          (key) => key === 'Resource::*' || /:(volume|snapshot)\/\*$/.test(key),
         )
       : [];
   return [...objects, ...ec2];

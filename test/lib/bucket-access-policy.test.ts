@@ -58,6 +58,47 @@ describe('BucketAccessPolicy', () => {
     expect(granted).not.toContain('s3:GetBucketLocation');
   });
 
+  test('velero preset: EC2 scoped by resource and by the velero.io/backup tag wherever EC2 allows it (issue 12 point 4)', () => {
+    const s = statements({ preset: 'velero' });
+    const bySid = (sid: string) => {
+      const found = s.find((x) => x.Sid === sid);
+      if (found === undefined) throw new Error(`no statement ${sid}`);
+      return JSON.parse(JSON.stringify(found).replaceAll(/\{"Ref":"AWS::Partition"\}/g, '"aws"'));
+    };
+    const ec2 = s.filter((x) =>
+      (Array.isArray(x.Action) ? x.Action : [x.Action]).some((a) => a.startsWith('ec2:')),
+    );
+    // Only the two Describe calls, which support no resource-level permissions, stay on "*".
+    expect(ec2.filter((x) => x.Resource === '*').map((x) => x.Action)).toEqual([
+      ['ec2:DescribeSnapshots', 'ec2:DescribeVolumes'],
+    ]);
+    const volumes = {
+      'Fn::Join': [
+        '',
+        ['arn:', { Ref: 'AWS::Partition' }, ':ec2:*:', { Ref: 'AWS::AccountId' }, ':volume/*'],
+      ],
+    };
+    expect(JSON.stringify(s.find((x) => x.Sid === 'SnapshotVolumes')?.Resource)).toBe(
+      JSON.stringify(volumes),
+    );
+    const present = (key: string) => ({ Null: { [`${key}/velero.io/backup`]: 'false' } });
+    expect(bySid('CreateVeleroSnapshots')).toMatchObject({
+      Action: 'ec2:CreateSnapshot',
+      Condition: present('aws:RequestTag'),
+    });
+    expect(bySid('DeleteVeleroSnapshots')).toMatchObject({
+      Action: 'ec2:DeleteSnapshot',
+      Condition: present('ec2:ResourceTag'),
+    });
+    expect(bySid('RestoreFromVeleroSnapshots').Condition).toEqual(present('ec2:ResourceTag'));
+    expect(bySid('CreateRestoredVolumes').Condition).toEqual(present('aws:RequestTag'));
+    expect(bySid('TagOnlyWhileCreating')).toMatchObject({
+      Action: 'ec2:CreateTags',
+      Condition: { StringEquals: { 'ec2:CreateAction': ['CreateSnapshot', 'CreateVolume'] } },
+    });
+    expect(JSON.stringify(bySid('CreateVeleroSnapshots').Resource)).toContain(':ec2:*::snapshot/*');
+  });
+
   test('database-dump preset uploads and reads only the named secrets (seed 001, minus ListSecrets on *)', () => {
     const secret = 'arn:aws:secretsmanager:us-east-1:111122223333:secret:db-AbCdEf';
     const s = statements({ preset: 'database-dump', secretArns: [secret] });

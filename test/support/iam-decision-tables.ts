@@ -27,6 +27,7 @@ import {
   SEED_TAG,
 } from '../../lambda/ports/tag-keys';
 import { ACCESS_CHECK_FOLDER } from '../../lib/backup-bucket';
+import { VELERO_BACKUP_TAG } from '../../lib/bucket-access-policy';
 import { joinKeyPrefix } from '../../lib/config/key-prefix';
 import {
   dumpRoleName,
@@ -73,6 +74,7 @@ export function decisionTables(s: StackIam): DecisionRow[] {
     ...trustPolicyRows(s),
     ...seedRoleTrustRows(s),
     ...boundaryRows(s),
+    ...veleroRows(s),
     ...bucketPolicyRows(s),
     ...gateRows(s),
     ...auditForwarderRows(s),
@@ -146,6 +148,31 @@ function seedFacts(s: StackIam): SeedFacts[] {
   });
 }
 
+/** The rows of one table: one principal under one policy set, one call per request. */
+function tableRows(
+  rows: DecisionRow[],
+  table: string,
+  policies: PolicySet,
+  principal: string,
+  resourceAccount: string,
+): (
+  name: string,
+  expect: Decision,
+  action: string,
+  resource: string,
+  context?: Record<string, string | string[]>,
+) => void {
+  return (name, expect, action, resource, context = {}) => {
+    rows.push({
+      table,
+      name,
+      expect,
+      policies,
+      request: { principal, action, resource, resourceAccount, context },
+    });
+  };
+}
+
 /** Reconciler: every call it makes, and every escalation issue 16 lists. */
 function reconcilerRows(s: StackIam): DecisionRow[] {
   const role = s.roleByDescription(/^kubestash-irsa reconciler: manages/);
@@ -153,20 +180,7 @@ function reconcilerRows(s: StackIam): DecisionRow[] {
   const principal = s.roleArn(role);
   const table = 'reconciler role';
   const rows: DecisionRow[] = [];
-  const row = (
-    name: string,
-    expect: Decision,
-    action: string,
-    resource: string,
-    context: Record<string, string | string[]> = {},
-  ) =>
-    rows.push({
-      table,
-      name,
-      expect,
-      policies,
-      request: { principal, action, resource, resourceAccount: s.account, context },
-    });
+  const row = tableRows(rows, table, policies, principal, s.account);
   const arn = (service: string, resource: string) =>
     `arn:${s.partition}:${service}:${s.config.region}:${s.account}:${resource}`;
 
@@ -741,6 +755,133 @@ function objectArn(s: StackIam, key: string): string {
 const TLS = { 'aws:SecureTransport': 'true', 's3:TlsVersion': '1.3' };
 
 /** A derived role with an over-broad identity policy: the boundary alone must hold it. */
+/** The tags Velero's AWS plugin sends with CreateSnapshot (and, copied, with CreateVolume). */
+const veleroRequestTags = {
+  [`aws:RequestTag/${VELERO_BACKUP_TAG}`]: 'nightly-20261130010000',
+  'aws:RequestTag/velero.io/pv': 'pvc-0b1c2d3e',
+  'aws:TagKeys': [VELERO_BACKUP_TAG, 'velero.io/pv'],
+};
+
+/**
+ * The Velero preset's EC2 calls (issue 12 point 4), as a derived role makes
+ * them through its access policy and under its boundary: each call Velero's
+ * AWS plugin makes is Allowed, and each use of the same actions on what is not
+ * Velero's is Denied. EC2's keys: Service Authorization Reference, Amazon EC2.
+ */
+function veleroRows(s: StackIam): DecisionRow[] {
+  const rows: DecisionRow[] = [];
+  for (const fact of seedFacts(s)) {
+    const seed = s.config.seeds.find((x) => x.name === fact.name);
+    if (seed?.accessPolicy !== 'velero') continue;
+    const boundary = s.managedPolicies().get(fact.boundary);
+    const policies: PolicySet = {
+      identityPolicies: [s.managedPolicy(fact.accessPolicy)],
+      ...(boundary === undefined ? {} : { permissionsBoundary: boundary }),
+    };
+    const ec2 = (resource: string, account = s.account) =>
+      `arn:${s.partition}:ec2:${s.config.region}:${account}:${resource}`;
+    const volume = ec2('volume/vol-0123456789abcdef0');
+    const snapshot = ec2('snapshot/snap-0123456789abcdef0', '');
+    const veleroSnapshot = { [`ec2:ResourceTag/${VELERO_BACKUP_TAG}`]: 'nightly-20261130010000' };
+    const row = tableRows(
+      rows,
+      `Velero preset EC2 calls of ${fact.name}'s derived roles`,
+      policies,
+      fact.derived,
+      s.account,
+    );
+    row('DescribeVolumes (no resource-level permissions)', 'Allowed', 'ec2:DescribeVolumes', '*');
+    row('DescribeSnapshots', 'Allowed', 'ec2:DescribeSnapshots', '*');
+    row('CreateSnapshot: the volume', 'Allowed', 'ec2:CreateSnapshot', volume);
+    row(
+      'CreateSnapshot: the snapshot, tagged as Velero tags it',
+      'Allowed',
+      'ec2:CreateSnapshot',
+      snapshot,
+      veleroRequestTags,
+    );
+    row(
+      'CreateSnapshot: a snapshot without velero.io/backup',
+      'Denied',
+      'ec2:CreateSnapshot',
+      snapshot,
+      {
+        'aws:RequestTag/Name': 'mine',
+        'aws:TagKeys': ['Name'],
+      },
+    );
+    row('CreateTags as part of CreateSnapshot', 'Allowed', 'ec2:CreateTags', snapshot, {
+      ...veleroRequestTags,
+      'ec2:CreateAction': 'CreateSnapshot',
+    });
+    row('CreateTags as part of CreateVolume', 'Allowed', 'ec2:CreateTags', volume, {
+      ...veleroRequestTags,
+      'ec2:CreateAction': 'CreateVolume',
+    });
+    row(
+      "CreateTags giving an existing snapshot Velero's tag (to delete it next)",
+      'Denied',
+      'ec2:CreateTags',
+      snapshot,
+      veleroRequestTags,
+    );
+    row(
+      'CreateTags on an instance',
+      'Denied',
+      'ec2:CreateTags',
+      ec2('instance/i-0123456789abcdef0'),
+      {
+        ...veleroRequestTags,
+        'ec2:CreateAction': 'RunInstances',
+      },
+    );
+    row(
+      'DeleteSnapshot of a Velero snapshot',
+      'Allowed',
+      'ec2:DeleteSnapshot',
+      snapshot,
+      veleroSnapshot,
+    );
+    row(
+      'DeleteSnapshot of a snapshot without velero.io/backup',
+      'Denied',
+      'ec2:DeleteSnapshot',
+      snapshot,
+      {
+        'ec2:ResourceTag/Name': 'database-golden-image',
+      },
+    );
+    row(
+      'CreateVolume from a Velero snapshot: the snapshot',
+      'Allowed',
+      'ec2:CreateVolume',
+      snapshot,
+      veleroSnapshot,
+    );
+    row('CreateVolume from a foreign snapshot', 'Denied', 'ec2:CreateVolume', snapshot, {
+      'ec2:ResourceTag/Name': 'database-golden-image',
+    });
+    row(
+      'CreateVolume: the volume, tagged from the snapshot',
+      'Allowed',
+      'ec2:CreateVolume',
+      volume,
+      veleroRequestTags,
+    );
+    row('CreateVolume: an untagged volume', 'Denied', 'ec2:CreateVolume', volume);
+    row(
+      'ModifySnapshotAttribute (share a snapshot)',
+      'Denied',
+      'ec2:ModifySnapshotAttribute',
+      snapshot,
+      veleroSnapshot,
+    );
+    row('DeleteVolume', 'Denied', 'ec2:DeleteVolume', volume);
+    row('AttachVolume', 'Denied', 'ec2:AttachVolume', volume);
+  }
+  return rows;
+}
+
 function boundaryRows(s: StackIam): DecisionRow[] {
   const rows: DecisionRow[] = [];
   const broad: NamedPolicy = {
@@ -755,20 +896,13 @@ function boundaryRows(s: StackIam): DecisionRow[] {
     if (boundary === undefined) continue; // an imported boundary: see unmodelled()
     const seed = s.config.seeds.find((x) => x.name === fact.name);
     if (seed === undefined) continue;
-    const row = (
-      name: string,
-      expect: Decision,
-      action: string,
-      resource: string,
-      context: Record<string, string | string[]> = {},
-    ) =>
-      rows.push({
-        table: `permissions boundary of ${fact.name}'s derived roles (${seed.accessPolicy})`,
-        name,
-        expect,
-        policies: { identityPolicies: [broad], permissionsBoundary: boundary },
-        request: { principal: fact.derived, action, resource, resourceAccount: s.account, context },
-      });
+    const row = tableRows(
+      rows,
+      `permissions boundary of ${fact.name}'s derived roles (${seed.accessPolicy})`,
+      { identityPolicies: [broad], permissionsBoundary: boundary },
+      fact.derived,
+      s.account,
+    );
     switch (seed.accessPolicy) {
       case 'kubestash':
         row('GetObject of a backup', 'Allowed', 's3:GetObject', inside, TLS);
@@ -780,8 +914,15 @@ function boundaryRows(s: StackIam): DecisionRow[] {
         break;
       case 'velero':
         row(
-          'CreateSnapshot',
+          'CreateSnapshot tagged as Velero tags it',
           'Allowed',
+          'ec2:CreateSnapshot',
+          `arn:${s.partition}:ec2:${s.config.region}::snapshot/snap-0123456789abcdef0`,
+          veleroRequestTags,
+        );
+        row(
+          'CreateSnapshot without the velero.io/backup tag',
+          'Denied',
           'ec2:CreateSnapshot',
           `arn:${s.partition}:ec2:${s.config.region}::snapshot/snap-0123456789abcdef0`,
         );
@@ -864,20 +1005,13 @@ function bucketPolicyRows(s: StackIam): DecisionRow[] {
     const seed = s.config.seeds.find((x) => x.name === fact.name);
     if (seed === undefined || seed.accessPolicy !== 'kubestash') continue;
     const identityPolicies = [s.managedPolicy(fact.accessPolicy)];
-    const row = (
-      name: string,
-      expect: Decision,
-      action: string,
-      resource: string,
-      context: Record<string, string>,
-    ) =>
-      rows.push({
-        table: `bucket policy with ${fact.name}'s access policy`,
-        name,
-        expect,
-        policies: { identityPolicies, resourcePolicy: policy },
-        request: { principal: fact.derived, action, resource, resourceAccount: s.account, context },
-      });
+    const row = tableRows(
+      rows,
+      `bucket policy with ${fact.name}'s access policy`,
+      { identityPolicies, resourcePolicy: policy },
+      fact.derived,
+      s.account,
+    );
     const inside = objectArn(s, joinKeyPrefix(prefix, 'repo/config'));
     row('GetObject over TLS 1.3', 'Allowed', 's3:GetObject', inside, TLS);
     row('GetObject without TLS', 'Denied', 's3:GetObject', inside, {
@@ -1168,20 +1302,7 @@ function dumpRoleRows(s: StackIam): DecisionRow[] {
       identityPolicies: s.identityPolicies(logicalId),
       permissionsBoundary: boundary,
     };
-    const row = (
-      name: string,
-      expect: Decision,
-      action: string,
-      resource: string,
-      context: Record<string, string> = {},
-    ) =>
-      rows.push({
-        table,
-        name,
-        expect,
-        policies,
-        request: { principal, action, resource, resourceAccount: s.account, context },
-      });
+    const row = tableRows(rows, table, policies, principal, s.account);
     const folder = joinKeyPrefix(s.config.bucket.prefix, dumpSubPrefix(dump));
     row(
       'PutObject of a dump in its folder',
