@@ -11,12 +11,15 @@ import { KubernetesHttpClient } from '../../lambda/adapters/kubernetes/kubernete
 import { KUBERNETES_RBAC_RULES } from '../../lambda/adapters/kubernetes/kubernetes-rbac-rules';
 import { StsWebIdentity } from '../../lambda/adapters/sts/sts-web-identity';
 import { createJobGateHandler } from '../../lambda/handlers/job-gate';
+import { SEED_ROLE_ANNOTATION } from '../../lambda/ports/annotations';
 import { DetailType, EVENT_SOURCE } from '../../lambda/events/reconcile-event';
 import { createReconcileHandler } from '../../lambda/handlers/reconcile';
 import { reconcileSeed } from '../../lambda/reconciler/reconcile-seed';
 import { GATE_PATH, SETTINGS, fixtureTokens } from './gate-fixtures';
 import { applyJsonPatch } from './json-patch';
 import { KubernetesTestServer } from './kubernetes-test-server';
+import { admissionReviewOf } from './kubestash-objects';
+import type { KubestashObjects } from './kubestash-objects';
 import { MotoPipeline, PIPELINE_BUS, asSqsRecord } from './moto-pipeline';
 import { createSeedRole } from './moto-seed';
 import { MOTO_ACCOUNT, MOTO_CLIENT_CONFIG, startMotoServer } from './moto-server';
@@ -29,6 +32,21 @@ const SEED_ARN = `arn:aws:iam::${MOTO_ACCOUNT}:role/KubestashRole`;
 const FIXTURE = path.join(__dirname, '../fixtures/admission/kubestash-backup-job.json');
 
 type Json = Record<string, unknown>;
+
+/** The account the fixtures in test/fixtures/kubestash-objects name, played by moto's. */
+const FIXTURE_ACCOUNT = '111122223333';
+
+export interface GateFlowOptions {
+  /** The seed's allowed namespaces (its tag). @default ['demo'] */
+  readonly allowedNamespaces?: readonly string[];
+}
+
+/** What the API server made of a Job the gate reviewed. */
+export interface Admission {
+  /** The gate's patch held it (suspended, with the access check). */
+  readonly gated: boolean;
+  readonly answerMs: number;
+}
 
 /**
  * The whole gate story on this machine: KubeStash creates a ServiceAccount
@@ -53,9 +71,10 @@ export class GateFlow {
     private readonly gate: ReturnType<typeof createJobGateHandler>,
     private readonly reconcile: ReturnType<typeof createReconcileHandler>,
     private readonly publisher: EventBridgePublisher,
+    private readonly hintsInFlight: ReadonlySet<Promise<unknown>>,
   ) {}
 
-  static async start(): Promise<GateFlow> {
+  static async start(options: GateFlowOptions = {}): Promise<GateFlow> {
     const moto = await startMotoServer();
     const server = await new KubernetesTestServer({
       acceptToken: TOKEN,
@@ -65,15 +84,27 @@ export class GateFlow {
       connection: async () => ({ server: server.url, caPem: server.caPem }),
       tokens: { token: async () => TOKEN, invalidate: () => {} },
     });
-    await createSeedRole(new IAMClient({ ...MOTO_CLIENT_CONFIG, endpoint: moto.endpoint }));
+    await createSeedRole(new IAMClient({ ...MOTO_CLIENT_CONFIG, endpoint: moto.endpoint }), {
+      allowedNamespaces: options.allowedNamespaces,
+    });
     const pipeline = await MotoPipeline.create(moto.endpoint, ['KubestashRole']);
     const logger = new Logger({ logLevel: 'SILENT' });
     const metrics = new Metrics({ namespace: 'GateFlow', serviceName: 'gate-flow' });
     const publisher = new EventBridgePublisher(pipeline.events, { eventBusName: PIPELINE_BUS });
+    // A hint the gate gave up waiting for (400 ms) still reaches the bus: drain() waits for it.
+    const inFlight = new Set<Promise<unknown>>();
     const gate = createJobGateHandler({
       settings: SETTINGS,
       tokens: fixtureTokens(),
-      publisher,
+      publisher: {
+        publish: (entries) => {
+          const sent = publisher.publish(entries);
+          const settled = sent.catch(() => undefined);
+          inFlight.add(settled);
+          void settled.then(() => inFlight.delete(settled));
+          return sent;
+        },
+      },
       // One API server plays the cluster for both; the gate's own RBAC is tested with the adapter.
       serviceAccounts: () => kube,
       readBudgetMs: 2000,
@@ -115,12 +146,21 @@ export class GateFlow {
       logger,
       metrics,
     });
-    const flow: GateFlow = new GateFlow(moto, server, kube, pipeline, gate, reconcile, publisher);
+    const flow: GateFlow = new GateFlow(
+      moto,
+      server,
+      kube,
+      pipeline,
+      gate,
+      reconcile,
+      publisher,
+      inFlight,
+    );
     return flow;
   }
 
   /** KubeStash starts a session: its ServiceAccount, then its Job through the admission webhook. */
-  async createSession(name: string): Promise<{ gated: boolean; answerMs: number }> {
+  async createSession(name: string): Promise<Admission> {
     this.server.addServiceAccount({
       namespace: 'demo',
       name,
@@ -131,8 +171,57 @@ export class GateFlow {
         .readFileSync(FIXTURE, 'utf8')
         .replaceAll('sample-backup-daemon-demo-session-1778072138', name),
     ) as { request: { object: Json } };
+    return this.admit(review.request.object);
+  }
+
+  /**
+   * A fixture's ServiceAccount appears in the cluster (its seed ARN moved to
+   * moto's account; any other annotation as it is). With `announce`, the audit-log forwarder's event for it
+   * is published too, as EKS's audit log brings it in AWS.
+   */
+  async createServiceAccount(objects: KubestashObjects, announce = false): Promise<void> {
+    const { name, namespace, annotations } = objects.serviceAccount.metadata;
+    this.server.addServiceAccount({
+      namespace,
+      name,
+      annotations: Object.fromEntries(
+        Object.entries(annotations ?? {}).map(([k, v]) => [
+          k,
+          k === SEED_ROLE_ANNOTATION ? v.replace(`::${FIXTURE_ACCOUNT}:`, `::${MOTO_ACCOUNT}:`) : v,
+        ]),
+      ),
+    });
+    if (!announce) return;
+    await this.publisher.publish([
+      {
+        Source: EVENT_SOURCE,
+        DetailType: DetailType.serviceAccountChanged,
+        Detail: JSON.stringify({
+          seed: 'KubestashRole',
+          cluster: CLUSTER,
+          namespace,
+          name,
+          operation: 'create',
+        }),
+      },
+    ]);
+  }
+
+  /** A fixture's Job through the admission webhook, stored as the gate's patch left it. */
+  async admitJob(objects: KubestashObjects): Promise<Admission> {
+    if (objects.job === undefined) throw new Error(`${objects.file} has no Job`);
+    return this.admit(objects.job);
+  }
+
+  /**
+   * The API server's part: send the Job to the gate (the real handler), store
+   * what its patch makes of it, and note when it was admitted.
+   */
+  private async admit(object: Json): Promise<Admission> {
+    const review = admissionReviewOf(object);
+    const request = review.request as { object: Json };
+    const metadata = object.metadata as { name: string; namespace: string };
     const started = performance.now();
-    this.admittedAt.set(name, started);
     const reply = await this.gate({
       version: '2.0',
       routeKey: '$default',
@@ -149,14 +238,16 @@ export class GateFlow {
       response.patch === undefined
         ? []
         : (JSON.parse(Buffer.from(response.patch, 'base64').toString()) as unknown[]);
-    const job = applyJsonPatch(review.request.object, patch) as {
+    const job = applyJsonPatch(request.object, patch) as {
       metadata: { labels: Record<string, string>; annotations?: Record<string, string> };
       spec: { suspend?: boolean; template: { spec: { serviceAccountName: string } } };
     };
+    // Only a held Job waits for a release; the others ran from their admission on.
+    if (patch.length > 0) this.admittedAt.set(metadata.name, started);
     // The API server stores the Job as the webhook's patch left it.
     this.server.addJob({
-      namespace: 'demo',
-      name,
+      namespace: metadata.namespace,
+      name: metadata.name,
       labels: job.metadata.labels,
       annotations: job.metadata.annotations,
       suspend: job.spec.suspend === true,
@@ -193,6 +284,7 @@ export class GateFlow {
   /** The Lambda event source: FIFO batches of up to ten, until the queue is empty. */
   async drain(): Promise<number> {
     let batches = 0;
+    await Promise.all(this.hintsInFlight);
     for (;;) {
       const messages = await this.pipeline.receive();
       if (messages.length === 0) return batches;
@@ -203,8 +295,8 @@ export class GateFlow {
     }
   }
 
-  suspended(name: string): boolean {
-    const job = this.server.job('demo', name) as { spec: { suspend: boolean } } | undefined;
+  suspended(name: string, namespace = 'demo'): boolean {
+    const job = this.server.job(namespace, name) as { spec: { suspend: boolean } } | undefined;
     return job?.spec.suspend ?? true;
   }
 
