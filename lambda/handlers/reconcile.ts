@@ -8,9 +8,10 @@ import { IamAdapter } from '../adapters/iam/iam-adapter';
 import { EksClusterConnector } from '../adapters/kubernetes/eks-cluster-connector';
 import { eksKubernetesClient } from '../adapters/kubernetes/eks-kubernetes-client';
 import { StsWebIdentity } from '../adapters/sts/sts-web-identity';
-import { reconcileEventSchema } from '../events/reconcile-event';
+import { DetailType, reconcileEventSchema } from '../events/reconcile-event';
 import type { KubernetesPort } from '../ports/kubernetes-port';
-import { PassLedger } from '../reconciler/pass-coalescing';
+import { PassLedger, answeredBy } from '../reconciler/pass-coalescing';
+import type { QueuedEvent } from '../reconciler/pass-coalescing';
 import { reconcileSeed } from '../reconciler/reconcile-seed';
 import type { ReconcileOptions, ReconcileResult } from '../reconciler/reconcile-seed';
 import { gateReleaseOptions, readReconcilerEnv } from '../reconciler/reconciler-settings';
@@ -48,7 +49,8 @@ export interface ReconcileHandlerDeps {
  * Events coalesce across batches too ({@link PassLedger}): an event that the
  * last completed pass of its seed already answered is dropped without a pass,
  * so a flood of hints costs about one pass per second it lasts, not one per
- * batch of ten.
+ * batch of ten. An idle seed's pass starts at once; only the events it could
+ * not answer by what it saw cost a second pass after a wait (see pass-coalescing.ts).
  */
 export function createReconcileHandler(deps: ReconcileHandlerDeps) {
   const seeds = new Map(deps.env.RECONCILER_SEEDS.map((s) => [s.name, s]));
@@ -62,7 +64,7 @@ export function createReconcileHandler(deps: ReconcileHandlerDeps) {
     const failures: SQSBatchItemFailure[] = [];
     const read = event.Records.map((record) => ({ record, ...eventOf(record.body) }));
     let coalesced = 0;
-    for (const { record, seed: seedName, time } of read) {
+    for (const { record, seed: seedName, ...queued } of read) {
       if (failures.length > 0) {
         failures.push({ itemIdentifier: record.messageId });
         continue;
@@ -80,28 +82,14 @@ export function createReconcileHandler(deps: ReconcileHandlerDeps) {
         continue;
       }
       if (done.has(seed.name)) continue;
-      if (ledger.answered(seed.name, time)) {
+      if (ledger.answered(seed.name, queued)) {
         coalesced++;
         continue;
       }
-      // Wait until this pass answers every event of the seed in the batch (≤ 2 s).
-      const wait = ledger.waitBefore(
-        now(),
-        read.filter((r) => r.seed === seed.name).map((r) => r.time),
-      );
-      if (wait > 0) await sleep(wait);
-      const start = now();
+      const pending = read.filter((r) => r.seed === seed.name && !ledger.answered(seed.name, r));
       try {
-        const result = await deps.reconcile(seed, {
-          emptyRoleGracePeriodSeconds: deps.env.EMPTY_ROLE_GRACE_SECONDS,
-          otherSeeds: names.filter((n) => n !== seed.name),
-          reportUnknownSeeds: seed.name === names[0],
-          watchedNamespaces: deps.env.WATCHED_NAMESPACES,
-          gate,
-        });
+        await passesFor(seed, pending);
         done.add(seed.name);
-        ledger.completed(seed.name, start);
-        report(deps, seed.name, result, now() - start);
       } catch (error) {
         deps.logger.error('reconcile failed; the message returns to the queue', {
           seed: seed.name,
@@ -117,17 +105,71 @@ export function createReconcileHandler(deps: ReconcileHandlerDeps) {
     }
     return { batchItemFailures: failures };
   };
+
+  /**
+   * The passes that answer a seed's `pending` events: one at once when the
+   * seed may run at once (idle, or its last such pass answered everything),
+   * and one after the wait (≤ 2 s) for the events that pass could not answer
+   * by what it saw; otherwise the seed waits first, as in a flood.
+   */
+  async function passesFor(seed: SeedEnv, pending: readonly QueuedEvent[]): Promise<void> {
+    let unanswered = pending;
+    if (ledger.runsAtOnce(seed.name, now())) {
+      const start = now();
+      const marked = (await pass(seed, start)).markedJobs ?? new Set<string>();
+      const answered = pending.filter((e) => answeredBy(e, start, marked));
+      ledger.remember(
+        seed.name,
+        answered.map((e) => e.id),
+      );
+      unanswered = pending.filter((e) => !answered.includes(e));
+      ledger.answeredAll(seed.name, unanswered.length === 0);
+      if (unanswered.length === 0) return;
+    }
+    // Wait until this pass answers every event of the seed still unanswered (≤ 2 s).
+    const wait = ledger.waitBefore(
+      now(),
+      unanswered.map((e) => e.time),
+    );
+    if (wait > 0) await sleep(wait);
+    await pass(seed, now());
+  }
+
+  async function pass(seed: SeedEnv, start: number): Promise<ReconcileResult> {
+    const result = await deps.reconcile(seed, {
+      emptyRoleGracePeriodSeconds: deps.env.EMPTY_ROLE_GRACE_SECONDS,
+      otherSeeds: names.filter((n) => n !== seed.name),
+      reportUnknownSeeds: seed.name === names[0],
+      watchedNamespaces: deps.env.WATCHED_NAMESPACES,
+      gate,
+    });
+    ledger.completed(seed.name, start, result.markedJobs);
+    report(deps, seed.name, result, now() - start);
+    return result;
+  }
 }
 
-/** The seed an SQS body names and the event's time (epoch ms), each undefined if unreadable. */
-function eventOf(body: string): { seed?: string; time?: number } {
+/**
+ * The seed an SQS body names, and what tells which pass answers it (its
+ * time in epoch ms, its id, the Job a hint names); each undefined if unreadable.
+ */
+function eventOf(body: string): QueuedEvent & { seed?: string } {
   try {
     const json: unknown = JSON.parse(body);
     const parsed = reconcileEventSchema.safeParse(json);
     if (!parsed.success) return {};
-    const stamp = (json as { time?: unknown }).time;
+    const { time: stamp, id } = json as { time?: unknown; id?: unknown };
     const time = typeof stamp === 'string' ? Date.parse(stamp) : Number.NaN;
-    return { seed: parsed.data.detail.seed, ...(Number.isNaN(time) ? {} : { time }) };
+    const event = parsed.data;
+    return {
+      seed: event.detail.seed,
+      ...(Number.isNaN(time) ? {} : { time }),
+      ...(typeof id === 'string' ? { id } : {}),
+      ...(event['detail-type'] === DetailType.jobGated
+        ? { job: `${event.detail.cluster}/${event.detail.namespace}/${event.detail.job}` }
+        : {}),
+      ...(event['detail-type'] === DetailType.resync ? { resync: true } : {}),
+    };
   } catch {
     return {};
   }

@@ -29,7 +29,7 @@ import type { WebIdentityPort } from '../ports/web-identity-port';
 import { proveRoles } from './prove-roles';
 import type { RoleProof } from './prove-roles';
 import { keyOf, releaseGatedJobs } from './release-gated-jobs';
-import type { ReleaseOptions, ReleaseResult } from './release-gated-jobs';
+import type { ReleaseOptions, ReleaseOutcome, ReleaseResult } from './release-gated-jobs';
 import { seedTagSettings } from './reconciler-settings';
 import type { SeedEnv, SeedTagSettings } from './reconciler-settings';
 
@@ -88,6 +88,11 @@ export interface ReconcileResult {
    * reason, or {@link ROLE_QUOTA_EXCEEDED_REASON}); reasons with none are absent.
    */
   readonly refusedByReason: Readonly<Record<string, number>>;
+  /**
+   * `cluster/namespace/name` of the Jobs the pass saw carrying the gate's
+   * mark (held, stuck or released); undefined without a gate.
+   */
+  readonly markedJobs?: ReadonlySet<string>;
   /**
    * Clusters of the seed whose API server could not be connected to. Their
    * grants were kept as the roles hold them; nothing was read or written there.
@@ -483,7 +488,7 @@ async function releaseStep(
   planned: SeedPlan,
   annotated: Annotated,
   options: ReconcileOptions,
-): Promise<ReleaseResult | undefined> {
+): Promise<ReleaseOutcome | undefined> {
   if (options.gate === undefined) return undefined;
   return releaseGatedJobs(
     { kubernetes: deps.kubernetes, now: deps.now },
@@ -516,8 +521,9 @@ function summarize(
   written: IamWritten,
   annotated: Annotated,
   events: number,
-  jobs: ReleaseResult | undefined,
+  released: ReleaseOutcome | undefined,
 ): ReconcileResult {
+  const jobs = released?.counts;
   const result = planned.plan;
   const { roleQuota, settings } = read;
   const refusedByReason: Record<string, number> = {};
@@ -555,6 +561,7 @@ function summarize(
     ...(roleQuota === undefined ? {} : { roleQuotaExceeded: roleQuota.message }),
     ...(read.takenRoleNames.length === 0 ? {} : { takenRoleNames: read.takenRoleNames }),
     ...(jobs === undefined ? {} : { jobs }),
+    ...(released === undefined ? {} : { markedJobs: released.marked }),
     unreachableClusters: read.unreachable,
   };
 }

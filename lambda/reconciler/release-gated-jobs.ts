@@ -57,6 +57,16 @@ export interface ReleaseInput {
   readonly reportOrphans: boolean;
 }
 
+/** What the release step did, and which Jobs it saw carrying the gate's mark. */
+export interface ReleaseOutcome {
+  readonly counts: ReleaseResult;
+  /**
+   * `cluster/namespace/name` of every Job listed with the gate's mark, in any
+   * state: a Job Gated hint naming one of them is answered by this pass.
+   */
+  readonly marked: ReadonlySet<string>;
+}
+
 export interface ReleaseResult {
   readonly released: number;
   /**
@@ -93,8 +103,9 @@ export async function releaseGatedJobs(
   deps: ReleaseDeps,
   input: ReleaseInput,
   options: ReleaseOptions,
-): Promise<ReleaseResult> {
+): Promise<ReleaseOutcome> {
   const held: { cluster: string; job: JobRecord }[] = [];
+  const marked = new Set<string>();
   for (const cluster of input.clusters) {
     for (const namespace of input.namespaces) {
       const jobs = await deps
@@ -102,6 +113,7 @@ export async function releaseGatedJobs(
         .listJobs(namespace, `${MANAGED_BY_LABEL}=${KUBESTASH_MANAGED_BY}`);
       for (const job of jobs) {
         const state = job.annotations[GATE_ANNOTATION];
+        if (state !== undefined) marked.add(keyOf({ cluster, namespace, name: job.name }));
         if ((state === 'held' || state === 'stuck') && job.deletionTimestamp === undefined) {
           held.push({ cluster, job });
         }
@@ -181,7 +193,7 @@ export async function releaseGatedJobs(
         throw error;
     }
   }
-  return result;
+  return { counts: result, marked };
 }
 
 /** Refusals that say the ServiceAccount is not this stack's to grant: its Job must not wait on us. */

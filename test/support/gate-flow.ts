@@ -288,11 +288,35 @@ export class GateFlow {
     for (;;) {
       const messages = await this.pipeline.receive();
       if (messages.length === 0) return batches;
-      const out = await this.reconcile({ Records: messages.map(asSqsRecord) });
-      if (out.batchItemFailures.length > 0) throw new Error('a reconcile batch failed');
+      await this.handleBatch(messages);
       batches++;
-      this.noteReleases();
     }
+  }
+
+  /**
+   * The Lambda event source polling while the cluster works (admissions go on
+   * meanwhile): each batch as it comes, until `done()` holds. Returns the batches.
+   */
+  async pollUntil(done: () => boolean, timeoutMs = 300_000): Promise<number> {
+    const deadline = performance.now() + timeoutMs;
+    let batches = 0;
+    while (!done()) {
+      if (performance.now() > deadline) throw new Error(`not done within ${timeoutMs} ms`);
+      const messages = await this.pipeline.receive();
+      if (messages.length === 0) {
+        await new Promise((r) => setTimeout(r, 20));
+        continue;
+      }
+      await this.handleBatch(messages);
+      batches++;
+    }
+    return batches;
+  }
+
+  private async handleBatch(messages: Awaited<ReturnType<MotoPipeline['receive']>>): Promise<void> {
+    const out = await this.reconcile({ Records: messages.map(asSqsRecord) });
+    if (out.batchItemFailures.length > 0) throw new Error('a reconcile batch failed');
+    this.noteReleases();
   }
 
   suspended(name: string, namespace = 'demo'): boolean {

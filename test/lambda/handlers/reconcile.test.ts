@@ -345,7 +345,8 @@ describe('reconcile handler: events coalesce across batches', () => {
     detail: { seed, cluster: 'prod', namespace: 'demo', job, serviceAccount: job },
   });
 
-  function clocked() {
+  /** `marked`: the Jobs each pass saw carrying the gate's mark (none unless told). */
+  function clocked(marked: () => ReadonlySet<string> = () => new Set()) {
     let now = T0;
     const slept: number[] = [];
     const calls: { seed: string; at: number }[] = [];
@@ -354,7 +355,7 @@ describe('reconcile handler: events coalesce across batches', () => {
       reconcile: async (seed: SeedEnv) => {
         calls.push({ seed: seed.name, at: now });
         now += 150; // a pass takes time
-        return result();
+        return { ...result(), markedJobs: marked() };
       },
       logger: new Logger({ logLevel: 'SILENT' }),
       metrics: new Metrics({ namespace: 'Test', serviceName: 'reconciler' }),
@@ -367,18 +368,56 @@ describe('reconcile handler: events coalesce across batches', () => {
     return { h, calls, slept, advance: (ms: number) => (now += ms), now: () => now };
   }
 
-  test('the first pass waits until its events’ second is over and settled, then answers every later batch of that second', async () => {
+  const batchOf = (from: number, at = T0 + 100) => ({
+    Records: Array.from({ length: 10 }, (_, i) =>
+      record(`${from + i}`, hint('KubestashRole', at, `job-${from + i}`)),
+    ),
+  });
+
+  test('a flood of hints for Jobs no pass sees: the idle seed runs at once, then once after its second is over and settled, which answers every later batch of that second', async () => {
     const { h, calls, slept } = clocked();
-    const batch = (from: number) => ({
-      Records: Array.from({ length: 10 }, (_, i) =>
-        record(`${from + i}`, hint('KubestashRole', T0 + 100, `job-${from + i}`)),
-      ),
-    });
     for (let b = 0; b < 100; b++) {
-      expect((await h(batch(b * 10))).batchItemFailures).toEqual([]);
+      expect((await h(batchOf(b * 10))).batchItemFailures).toEqual([]);
     }
-    expect(calls).toEqual([{ seed: 'KubestashRole', at: T0 + 2_000 }]);
-    expect(slept).toEqual([2_000]);
+    expect(calls).toEqual([
+      { seed: 'KubestashRole', at: T0 },
+      { seed: 'KubestashRole', at: T0 + 2_000 },
+    ]);
+    expect(slept).toEqual([1_850]);
+  });
+
+  test('an idle seed runs at once: a hint whose Job the pass saw held costs one pass and no wait, and its redelivery none', async () => {
+    const { h, calls, slept, advance } = clocked(() => new Set(['prod/demo/job-0']));
+    const one = { Records: [record('0', { ...hint('KubestashRole', T0, 'job-0'), id: 'e-0' })] };
+    expect((await h(one)).batchItemFailures).toEqual([]);
+    expect(calls).toEqual([{ seed: 'KubestashRole', at: T0 }]);
+    expect(slept).toEqual([]);
+    // Redelivered (the same EventBridge id) after the seed is idle again: no pass.
+    advance(10_000);
+    expect((await h(one)).batchItemFailures).toEqual([]);
+    expect(calls).toHaveLength(1);
+  });
+
+  test('a hint whose Job the pass did not see yet (the API server stores it after the gate answers) gets a second pass once its cause is visible', async () => {
+    const { h, calls, slept } = clocked(() => new Set(['prod/demo/someone-else']));
+    expect(
+      (await h({ Records: [record('0', hint('KubestashRole', T0 + 300, 'job-0'))] }))
+        .batchItemFailures,
+    ).toEqual([]);
+    expect(calls.map((c) => c.at)).toEqual([T0, T0 + 2_000]);
+    expect(slept).toEqual([1_850]);
+  });
+
+  test('once a pass at once leaves hints unanswered (Jobs it never saw), the busy seed waits and coalesces until idle', async () => {
+    const { h, calls, advance } = clocked(() => new Set(['prod/demo/job-0']));
+    await h({ Records: [record('0', hint('KubestashRole', T0, 'job-0'))] });
+    advance(500);
+    // Its Jobs unseen: one pass at once, then one once T0+600's second is over and settled.
+    await h(batchOf(10, T0 + 600));
+    // From now on batches wait, and one pass answers both.
+    await h(batchOf(20, T0 + 2_500));
+    await h(batchOf(30, T0 + 2_600));
+    expect(calls.map((c) => c.at)).toEqual([T0, T0 + 650, T0 + 2_000, T0 + 4_000]);
   });
 
   test('a hint stamped after the last pass started gets its own pass; other seeds are not held by it', async () => {
@@ -393,19 +432,29 @@ describe('reconcile handler: events coalesce across batches', () => {
         record('4', hint('KubestashRole', later, 'c')),
       ],
     });
-    expect(calls.map((c) => c.seed)).toEqual(['KubestashRole', 'VeleroRole', 'KubestashRole']);
-    // The second KubestashRole pass answers the newest event of the batch.
-    expect(calls[2].at).toBeGreaterThanOrEqual(Math.floor(later / 1_000) * 1_000 + 2_000);
+    // Each idle seed runs at once; no pass saw Job a or c, so KubestashRole runs again after the
+    // wait (answering a), and the batch's old hint for a is dropped; VeleroRole's old hint is
+    // answered by its first pass, without a wait.
+    expect(calls.map((c) => c.seed)).toEqual([
+      'KubestashRole',
+      'KubestashRole',
+      'VeleroRole',
+      'KubestashRole',
+      'KubestashRole',
+    ]);
+    // The last KubestashRole pass answers the newest event of the batch.
+    expect(calls[4].at).toBeGreaterThanOrEqual(Math.floor(later / 1_000) * 1_000 + 2_000);
   });
 
-  test('a failed pass marks nothing answered: the retried message gets a pass', async () => {
-    let fail = true;
+  /** A handler whose pass fails (throws, or asks to retry later) while `failing()` holds; counts passes. */
+  function flaky(failing: () => boolean, how: 'throw') {
     const calls: number[] = [];
     const h = createReconcileHandler({
       env,
       reconcile: async () => {
         calls.push(1);
-        if (fail) throw new Error('IAM unavailable');
+        if (!failing()) return result();
+        if (how === 'throw') throw new Error('IAM unavailable');
         return result();
       },
       logger: new Logger({ logLevel: 'SILENT' }),
@@ -413,10 +462,19 @@ describe('reconcile handler: events coalesce across batches', () => {
       now: () => T0 + 60_000,
       sleep: async () => {},
     });
-    const event = { Records: [record('1', hint('KubestashRole', T0, 'a'))] };
-    expect((await h(event)).batchItemFailures).toEqual([{ itemIdentifier: '1' }]);
-    fail = false;
-    expect((await h(event)).batchItemFailures).toEqual([]);
-    expect(calls).toHaveLength(2);
-  });
+    return { h, calls };
+  }
+
+  test.each([['a failed pass', 'throw']] as const)(
+    '%s returns its message and marks nothing answered: the redelivery gets a pass',
+    async (_, how) => {
+      let fail = true;
+      const { h, calls } = flaky(() => fail, how);
+      const event = { Records: [record('1', hint('KubestashRole', T0, 'a'))] };
+      expect((await h(event)).batchItemFailures).toEqual([{ itemIdentifier: '1' }]);
+      fail = false;
+      expect((await h(event)).batchItemFailures).toEqual([]);
+      expect(calls).toHaveLength(2);
+    },
+  );
 });
