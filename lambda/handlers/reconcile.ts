@@ -143,8 +143,11 @@ export function createReconcileHandler(deps: ReconcileHandlerDeps) {
       watchedNamespaces: deps.env.WATCHED_NAMESPACES,
       gate,
     });
-    ledger.completed(seed.name, start, result.markedJobs);
     report(deps, seed.name, result, now() - start);
+    // Granted what it could, but a role it needs was not created: the message returns to the
+    // queue (and the pass answers nothing), so the next run tries again.
+    if (result.retryLater !== undefined) throw new Error(result.retryLater);
+    ledger.completed(seed.name, start, result.markedJobs);
     return result;
   }
 }

@@ -106,6 +106,24 @@ export class TrustPolicyQuotaExceededError extends Error {
   }
 }
 
+/**
+ * IAM refused CreateRole for a reason no re-plan can work around: the
+ * caller's policy, a permissions boundary or an SCP denies it
+ * (`AccessDenied`), or throttling outlasted the SDK's retries. `code` is
+ * IAM's error code. Roles that exist still work, so the reconciler grants
+ * what fits them and tries the creation again on the next run.
+ */
+export class RoleCreationRefusedError extends Error {
+  constructor(
+    readonly roleName: string,
+    readonly code: string,
+    message: string,
+  ) {
+    super(`CreateRole ${roleName}: ${code}: ${message}`);
+    this.name = 'RoleCreationRefusedError';
+  }
+}
+
 /** IAM refused to create a role because the account holds its maximum. */
 export class RoleQuotaExceededError extends Error {
   constructor(message: string) {

@@ -16,6 +16,7 @@ import { ROLE_ARN_ANNOTATION, SEED_ROLE_ANNOTATION } from '../ports/annotations'
 import type { IamPort, SeedRoleRecord } from '../ports/iam-port';
 import {
   RoleAlreadyExistsError,
+  RoleCreationRefusedError,
   RoleQuotaExceededError,
   TrustPolicyQuotaExceededError,
 } from '../ports/iam-port';
@@ -81,6 +82,13 @@ export interface ReconcileResult {
    * another path or in another case): the pass skipped those indices.
    */
   readonly takenRoleNames?: readonly string[];
+  /**
+   * IAM refused CreateRole for a reason a later run may not meet (AccessDenied,
+   * throttling past the retries): the pass granted what fits the roles that
+   * exist and created none. The handler returns the message to the queue so
+   * the next run tries again.
+   */
+  readonly retryLater?: string;
   /** What became of the Jobs the gate holds (undefined without a gate). */
   readonly jobs?: ReleaseResult;
   /**
@@ -116,10 +124,18 @@ export interface UnreachableCluster {
  */
 export const ROLE_QUOTA_EXCEEDED_REASON = 'RoleQuotaExceeded';
 
+/**
+ * The Event reason for a ServiceAccount left without a role because IAM
+ * refused to create the derived role it needed (AccessDenied, or throttling
+ * past the retries); the next run tries again.
+ */
+export const ROLE_NOT_CREATED_REASON = 'DerivedRoleNotCreated';
+
 /** Every reason a refused ServiceAccount's Event (and the refusal metric) may give. */
 export const REPORTED_REFUSAL_REASONS: readonly string[] = [
   ...REFUSAL_REASONS,
   ROLE_QUOTA_EXCEEDED_REASON,
+  ROLE_NOT_CREATED_REASON,
 ];
 
 /** What IAM taught an earlier attempt of this pass by refusing a write. */
@@ -130,6 +146,8 @@ interface Learned {
   readonly roleQuota?: RoleQuotaExceededError;
   /** Derived names CreateRole found taken by roles the seed does not own. */
   readonly takenRoleNames?: readonly string[];
+  /** IAM refused CreateRole otherwise (AccessDenied, throttling): this pass creates no role. */
+  readonly createRefused?: RoleCreationRefusedError;
 }
 
 export interface ListedServiceAccount extends ServiceAccountState {
@@ -194,6 +212,8 @@ interface SeedRead {
   readonly unreachable: readonly UnreachableCluster[];
   /** IAM refused CreateRole in an earlier attempt, and this pass therefore creates no role. */
   readonly roleQuota?: RoleQuotaExceededError;
+  /** IAM refused CreateRole otherwise in an earlier attempt: no role is created this pass either. */
+  readonly createRefused?: RoleCreationRefusedError;
   /** Derived names an earlier attempt found taken by roles the seed does not own: skipped. */
   readonly takenRoleNames: readonly string[];
 }
@@ -227,7 +247,10 @@ async function readStep(
   // A full account admits no new role this pass: planning with the roles that
   // exist as the limit fills them and refuses the rest, instead of failing the
   // whole pass (and every pass after it) on the first CreateRole.
-  const quotaBound = learned.roleQuota !== undefined && roles.length < settings.roleCreationLimit;
+  // The same holds when IAM refused the creation otherwise (AccessDenied, throttling): the
+  // roles that exist still work, so what fits them is granted now.
+  const creationRefused = learned.roleQuota !== undefined || learned.createRefused !== undefined;
+  const quotaBound = creationRefused && roles.length < settings.roleCreationLimit;
   const spec: SeedSpec = quotaBound ? { ...seed, roleCreationLimit: roles.length } : seed;
   const { serviceAccounts, unreachable } = await readServiceAccounts(
     deps,
@@ -251,7 +274,10 @@ async function readStep(
     serviceAccounts: [...serviceAccounts, ...held],
     unreachable,
     takenRoleNames: learned.takenRoleNames ?? [],
-    ...(quotaBound ? { roleQuota: learned.roleQuota } : {}),
+    ...(quotaBound && learned.roleQuota !== undefined ? { roleQuota: learned.roleQuota } : {}),
+    ...(quotaBound && learned.createRefused !== undefined
+      ? { createRefused: learned.createRefused }
+      : {}),
   };
 }
 
@@ -276,19 +302,29 @@ function planStep(read: SeedRead, options: ReconcileOptions, now: Date): SeedPla
     serviceAccounts: read.serviceAccounts,
     foreignRoleNames: read.takenRoleNames,
   });
-  const { roleQuota } = read;
-  if (roleQuota === undefined) return { plan: planned, reasonOf: (r) => r.reason, heldByQuota: 0 };
+  const { roleQuota, createRefused } = read;
+  const cap =
+    roleQuota !== undefined
+      ? {
+          reason: ROLE_QUOTA_EXCEEDED_REASON,
+          message: roleQuotaMessage(read.seedEnv.name, roleQuota),
+        }
+      : createRefused !== undefined
+        ? {
+            reason: ROLE_NOT_CREATED_REASON,
+            message: roleNotCreatedMessage(read.seedEnv.name, createRefused),
+          }
+        : undefined;
+  if (cap === undefined) return { plan: planned, reasonOf: (r) => r.reason, heldByQuota: 0 };
   // Only the cap this pass imposed explains these; past the seed's own limit its message stands.
   const byQuota = (r: Refusal): boolean => r.reason === 'DerivedRoleLimitReached';
   return {
     plan: {
       ...planned,
-      refusals: planned.refusals.map((r) =>
-        byQuota(r) ? { ...r, message: roleQuotaMessage(read.seedEnv.name, roleQuota) } : r,
-      ),
+      refusals: planned.refusals.map((r) => (byQuota(r) ? { ...r, message: cap.message } : r)),
     },
-    // The plan keeps the planner's reason; Events and Jobs say which limit it was.
-    reasonOf: (r) => (byQuota(r) ? ROLE_QUOTA_EXCEEDED_REASON : r.reason),
+    // The plan keeps the planner's reason; Events and Jobs say what really stopped it.
+    reasonOf: (r) => (byQuota(r) ? cap.reason : r.reason),
     heldByQuota: planned.refusals.filter(byQuota).length,
   };
 }
@@ -334,6 +370,11 @@ async function writeStep(
     // them back, grants what they hold, and creates nothing more.
     if (error instanceof RoleQuotaExceededError && learned.roleQuota === undefined) {
       return { retry: { ...learned, roleQuota: error } };
+    }
+    // Denied or throttled: the roles that exist still work, so the next attempt
+    // creates none and grants what fits them; the next run tries the creation again.
+    if (error instanceof RoleCreationRefusedError && learned.createRefused === undefined) {
+      return { retry: { ...learned, createRefused: error } };
     }
     // A foreign role holds the name: the next attempt plans around it, so the
     // ServiceAccounts that fit roles that exist are still granted and annotated
@@ -525,7 +566,7 @@ function summarize(
 ): ReconcileResult {
   const jobs = released?.counts;
   const result = planned.plan;
-  const { roleQuota, settings } = read;
+  const { roleQuota, createRefused, settings } = read;
   const refusedByReason: Record<string, number> = {};
   for (const r of result.refusals) {
     const reason = planned.reasonOf(r);
@@ -557,8 +598,14 @@ function summarize(
         : [
             `IAM refused to create a derived role (${roleQuota.message}); created none this pass and refused ${planned.heldByQuota} ServiceAccount(s) with ${ROLE_QUOTA_EXCEEDED_REASON}: raise the IAM quota "Roles per account" (Service Quotas, L-FE177D64) or delete roles the account no longer uses`,
           ]),
+      ...(createRefused === undefined
+        ? []
+        : [
+            `${createRefused.message}; created no role this pass, granted what fits the roles that exist and refused ${planned.heldByQuota} ServiceAccount(s) with ${ROLE_NOT_CREATED_REASON}; the next run tries again`,
+          ]),
     ],
     ...(roleQuota === undefined ? {} : { roleQuotaExceeded: roleQuota.message }),
+    ...(createRefused === undefined ? {} : { retryLater: createRefused.message }),
     ...(read.takenRoleNames.length === 0 ? {} : { takenRoleNames: read.takenRoleNames }),
     ...(jobs === undefined ? {} : { jobs }),
     ...(released === undefined ? {} : { markedJobs: released.marked }),
@@ -577,6 +624,10 @@ function reachableFilter(read: SeedRead): (item: { readonly cluster: string }) =
  * It must not change from pass to pass (no counts, no times): the Event's name
  * is derived from it, so the same refusal is recorded once, not once per pass.
  */
+function roleNotCreatedMessage(seed: string, error: RoleCreationRefusedError): string {
+  return `IAM refused to create derived role ${error.roleName} of seed ${seed} (${error.code}): ${error.code === 'AccessDenied' ? "the reconciler's role, its permissions boundary or a service control policy denies iam:CreateRole; allow it for the seed's derived-role path" : 'IAM throttled the reconciler past its retries'}. The roles that exist keep working; this ServiceAccount is granted once a role can be created, and the reconciler tries again on its next run. The Job stays suspended until then`;
+}
+
 function roleQuotaMessage(seed: string, error: RoleQuotaExceededError): string {
   return `IAM refused to create another derived role of seed ${seed}: the AWS account holds as many IAM roles as its quota allows (${error.message}). Raise the quota "Roles per account" (Service Quotas, IAM, L-FE177D64) or delete IAM roles the account no longer uses; the next pass grants this ServiceAccount once a role can be created. The Job stays suspended until then`;
 }

@@ -32,6 +32,21 @@ export interface FaultOptions {
    * authorized to perform: iam:<Action> ...`.
    */
   readonly deny?: readonly string[];
+  /**
+   * Enforce that role names are unique in the account ignoring case, which
+   * moto does not (it refuses only the same name): a CreateRole whose name
+   * equals an existing role's in another case gets real IAM's answer, HTTP 409
+   * `EntityAlreadyExists: Role with name <name> already exists.` ("Names are
+   * not distinguished by case", RoleName in
+   * https://docs.aws.amazon.com/IAM/latest/APIReference/API_CreateRole.html).
+   */
+  readonly roleNamesIgnoreCase?: boolean;
+  /**
+   * Actions answered with a throttling error every time (HTTP 400
+   * `Throttling: Rate exceeded`), so the SDK's retries run out, as they do
+   * when IAM throttles the account for longer than the retries last.
+   */
+  readonly throttle?: readonly string[];
 }
 
 /**
@@ -97,11 +112,31 @@ export class FaultyAwsHandler extends NodeHttpHandler {
         ),
       };
     }
+    if (this.options.throttle?.includes(action) === true) {
+      this.actions.push(`${action}:throttled`);
+      return { response: errorResponse(400, 'Throttling', 'Rate exceeded') };
+    }
+    const roleName = params.get('RoleName');
+    if (this.options.roleNamesIgnoreCase === true && action === 'CreateRole' && roleName !== null) {
+      const clash = (await listRoleNames(request)).find(
+        (n) => n !== roleName && n.toLowerCase() === roleName.toLowerCase(),
+      );
+      if (clash !== undefined) {
+        this.actions.push(`${action}:entity-already-exists`);
+        return {
+          response: errorResponse(
+            409,
+            'EntityAlreadyExists',
+            `Role with name ${roleName} already exists.`,
+          ),
+        };
+      }
+    }
     const rolesQuota = this.options.rolesPerAccountQuota;
     if (
       rolesQuota !== undefined &&
       action === 'CreateRole' &&
-      (await countRoles(request)) >= rolesQuota
+      (await listRoleNames(request)).length >= rolesQuota
     ) {
       this.actions.push(`${action}:limit-exceeded`);
       return {
@@ -127,16 +162,17 @@ export class FaultyAwsHandler extends NodeHttpHandler {
 }
 
 /**
- * How many roles moto holds, asked out of band (moto checks no signatures; the
- * caller's Authorization header is passed on so moto picks the same account).
+ * The names of the roles moto holds, asked out of band (moto checks no
+ * signatures; the caller's Authorization header is passed on so moto picks
+ * the same account).
  */
-async function countRoles(request: HttpRequest): Promise<number> {
+async function listRoleNames(request: HttpRequest): Promise<string[]> {
   const port = request.port === undefined ? '' : `:${request.port}`;
   const endpoint = `${request.protocol}//${request.hostname}${port}/`;
   const authorization = Object.entries(request.headers).find(
     ([name]) => name.toLowerCase() === 'authorization',
   )?.[1];
-  let count = 0;
+  const names: string[] = [];
   let marker: string | undefined;
   do {
     const body = new URLSearchParams({ Action: 'ListRoles', Version: '2010-05-08' });
@@ -152,12 +188,12 @@ async function countRoles(request: HttpRequest): Promise<number> {
     });
     const xml = await response.text();
     if (!response.ok) throw new Error(`moto ListRoles failed: ${response.status} ${xml}`);
-    count += (xml.match(/<RoleName>/g) ?? []).length;
+    names.push(...[...xml.matchAll(/<RoleName>([^<]*)<\/RoleName>/g)].map((m) => m[1]));
     marker = /<IsTruncated>true<\/IsTruncated>/.test(xml)
       ? /<Marker>([^<]*)<\/Marker>/.exec(xml)?.[1]
       : undefined;
   } while (marker !== undefined);
-  return count;
+  return names;
 }
 
 function errorResponse(statusCode: number, code: string, message: string): HttpResponse {

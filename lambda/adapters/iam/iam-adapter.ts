@@ -23,6 +23,7 @@ import type {
 } from '../../ports/iam-port';
 import {
   RoleAlreadyExistsError,
+  RoleCreationRefusedError,
   RoleQuotaExceededError,
   TrustPolicyQuotaExceededError,
 } from '../../ports/iam-port';
@@ -142,6 +143,10 @@ export class IamAdapter implements IamPort {
       );
     } catch (error) {
       if (isIamError(error, 'EntityAlreadyExists')) throw new RoleAlreadyExistsError(spec.name);
+      // Any other answer of IAM (AccessDenied, throttling past the retries) refuses this one
+      // creation; anything else (no answer, a crash) stays what it is.
+      if (error instanceof IAMServiceException)
+        throw new RoleCreationRefusedError(spec.name, error.name, error.message);
       throw error;
     }
     for (const arn of spec.policyArns) {

@@ -447,7 +447,7 @@ describe('reconcile handler: events coalesce across batches', () => {
   });
 
   /** A handler whose pass fails (throws, or asks to retry later) while `failing()` holds; counts passes. */
-  function flaky(failing: () => boolean, how: 'throw') {
+  function flaky(failing: () => boolean, how: 'throw' | 'retryLater') {
     const calls: number[] = [];
     const h = createReconcileHandler({
       env,
@@ -455,7 +455,7 @@ describe('reconcile handler: events coalesce across batches', () => {
         calls.push(1);
         if (!failing()) return result();
         if (how === 'throw') throw new Error('IAM unavailable');
-        return result();
+        return { ...result(), retryLater: 'CreateRole KubestashRole-1: AccessDenied: denied' };
       },
       logger: new Logger({ logLevel: 'SILENT' }),
       metrics: new Metrics({ namespace: 'Test', serviceName: 'reconciler' }),
@@ -465,7 +465,10 @@ describe('reconcile handler: events coalesce across batches', () => {
     return { h, calls };
   }
 
-  test.each([['a failed pass', 'throw']] as const)(
+  test.each([
+    ['a failed pass', 'throw'],
+    ['a pass that could not create a role it needs (retryLater)', 'retryLater'],
+  ] as const)(
     '%s returns its message and marks nothing answered: the redelivery gets a pass',
     async (_, how) => {
       let fail = true;

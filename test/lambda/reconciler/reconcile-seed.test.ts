@@ -229,6 +229,74 @@ describe('derived names taken by roles the seed does not own (issue 11)', () => 
       'KubestashRole-2',
     ]);
   });
+
+  // Names are not distinguished by case (RoleName in
+  // https://docs.aws.amazon.com/IAM/latest/APIReference/API_CreateRole.html); moto
+  // distinguishes them, so the faulty handler plays IAM's 409 EntityAlreadyExists.
+  test('a foreign role whose name differs only in case (kubestashrole-0) is skipped at run time: the pass grants and annotates around it', async () => {
+    await setUp();
+    const { client } = h.iam();
+    await client.send(
+      new CreateRoleCommand({
+        RoleName: 'kubestashrole-0',
+        AssumeRolePolicyDocument: JSON.stringify({ Version: '2012-10-17', Statement: [] }),
+      }),
+    );
+    addServiceAccounts(25);
+    const { deps: d, handler } = deps({ roleNamesIgnoreCase: true });
+    const result = await reconcileSeed(d, SEED, OPTIONS);
+    expect(handler.actions).toContain('CreateRole:entity-already-exists');
+    expect(result).toMatchObject({ annotated: 25, takenRoleNames: ['KubestashRole-0'] });
+    const derived = (await d.iam.listRolesUnderPath('/kubestash-irsa/')).map((r) => r.name).sort();
+    expect(derived).not.toContain('KubestashRole-0');
+    expect(derived.length).toBeGreaterThanOrEqual(2);
+    // Every ServiceAccount points at a role of the seed's own, none at the foreign one.
+    for (const sa of await d.kubernetes('prod').listServiceAccounts('demo')) {
+      expect(sa.annotations['eks.amazonaws.com/role-arn']).toMatch(
+        /:role\/kubestash-irsa\/KubestashRole-[1-9]\d*$/,
+      );
+    }
+  });
+});
+
+describe('IAM refusing CreateRole otherwise (issue 11): what fits the roles that exist is still granted', () => {
+  test.each([
+    ['AccessDenied', { deny: ['CreateRole'] }, 'CreateRole:denied'],
+    ['Throttling', { throttle: ['CreateRole'] }, 'CreateRole:throttled'],
+  ] as const)(
+    'CreateRole answered %s: ServiceAccounts placed in the existing role are annotated, the rest wait with DerivedRoleNotCreated, and the next run repairs',
+    async (code, faults, action) => {
+      await setUp();
+      addServiceAccounts(3);
+      await reconcileSeed(deps().deps, SEED, OPTIONS);
+      // More sessions than the existing role can hold: some need a new role.
+      addServiceAccounts(40, 100);
+      const refused = deps(faults);
+      const result = await reconcileSeed(refused.deps, SEED, OPTIONS);
+      expect(refused.handler.actions).toContain(action);
+      expect(result.created).toBe(0);
+      expect(result.retryLater).toContain(`CreateRole KubestashRole-1: ${code}`);
+      // Some of the new ones fit KubestashRole-0 and are annotated now; none waits on the others.
+      expect(result.annotated).toBeGreaterThan(0);
+      expect(result.annotated + result.events).toBe(40);
+      const sas = await refused.deps.kubernetes('prod').listServiceAccounts('demo');
+      const roles = sas.map((sa) => sa.annotations['eks.amazonaws.com/role-arn']);
+      expect(roles.filter((r) => r !== undefined)).toHaveLength(3 + result.annotated);
+      for (const r of roles.filter((x) => x !== undefined)) expect(r).toMatch(/KubestashRole-0$/);
+      const events = h.server.events as { reason: string; message: string }[];
+      expect(events.map((e) => e.reason)).toContain('DerivedRoleNotCreated');
+      expect(events.find((e) => e.reason === 'DerivedRoleNotCreated')?.message).toContain(code);
+
+      // The next run, with IAM answering again, creates the role and grants the rest.
+      const next = deps();
+      const repaired = await reconcileSeed(next.deps, SEED, OPTIONS);
+      expect(repaired.retryLater).toBeUndefined();
+      expect(repaired.created).toBeGreaterThan(0);
+      for (const sa of await next.deps.kubernetes('prod').listServiceAccounts('demo')) {
+        expect(sa.annotations['eks.amazonaws.com/role-arn']).toMatch(/KubestashRole-\d+$/);
+      }
+    },
+  );
 });
 
 /**
