@@ -92,7 +92,7 @@ describe('OperationsDashboard in the example stack', () => {
     const reasons = metricRows(sa)
       .filter((r) => r[1] === ReconcilerMetric.RefusedServiceAccounts)
       .map((r) => r[r.indexOf('Reason') + 1]);
-    expect(reasons).toEqual([...REFUSAL_REASONS, 'RoleQuotaExceeded']);
+    expect(reasons).toEqual([...REFUSAL_REASONS, 'RoleQuotaExceeded', 'DerivedRoleNotCreated']);
   });
 
   test('per seed: Jobs held, released and stuck; IAM writes and pass duration', () => {

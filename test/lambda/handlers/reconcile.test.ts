@@ -326,6 +326,7 @@ describe('reconcile handler metrics', () => {
       DerivedRoleLimitReached: 4,
       SubjectTooLarge: 0,
       RoleQuotaExceeded: 1,
+      DerivedRoleNotCreated: 0,
     });
   });
 
