@@ -192,7 +192,8 @@ async function reconcilePass(
   if ('retry' in written) return reconcilePass(deps, seedEnv, options, written.retry);
   const proven = await proveStep(deps, read, planned, options);
   const annotated = await annotateStep(deps, read, planned, proven);
-  const events = await refuseStep(deps, read, planned);
+  const events =
+    (await refuseStep(deps, read, planned)) + (await takenNameStep(deps, read, planned));
   const jobs = await releaseStep(deps, read, planned, annotated, options);
   return summarize(read, planned, written, annotated, events, jobs);
 }
@@ -512,6 +513,55 @@ async function refuseStep(deps: ReconcileDeps, read: SeedRead, planned: SeedPlan
         type: 'Warning',
       });
       events++;
+    } catch (error) {
+      if (!(error instanceof KubernetesNotFoundError)) throw error;
+    }
+  }
+  return events;
+}
+
+/**
+ * The Event reason on a ServiceAccount placed in another derived role because
+ * the name it would have got is taken by a role the seed does not own.
+ */
+export const ROLE_NAME_TAKEN_REASON = 'DerivedRoleNameTaken';
+
+/**
+ * Taken names: a Warning Event on each ServiceAccount this pass placed in a
+ * role it created, when CreateRole found a derived name taken by a role the
+ * seed does not own (IAM role names are unique in the account ignoring path
+ * and case). Those are the objects the skipped name moved, and `kubectl
+ * describe` on them says which name and what to do. The text is stable, so a
+ * repeat is recorded once. Returns how many Events were recorded.
+ */
+async function takenNameStep(
+  deps: ReconcileDeps,
+  read: SeedRead,
+  planned: SeedPlan,
+): Promise<number> {
+  if (read.takenRoleNames.length === 0) return 0;
+  const byKey = new Map(read.serviceAccounts.map((sa) => [keyOf(sa), sa]));
+  const created = new Set(planned.plan.creates.map((c) => c.roleName));
+  const reachable = reachableFilter(read);
+  const taken = read.takenRoleNames.join(', ');
+  let events = 0;
+  for (const a of planned.plan.assignments) {
+    const sa = byKey.get(keyOf(a));
+    if (!a.annotate || !created.has(a.roleName) || !reachable(a) || sa === undefined) continue;
+    try {
+      const outcome = await deps.kubernetes(a.cluster).createEvent({
+        involvedObject: {
+          apiVersion: 'v1',
+          kind: 'ServiceAccount',
+          namespace: a.namespace,
+          name: a.name,
+          uid: sa.uid,
+        },
+        reason: ROLE_NAME_TAKEN_REASON,
+        message: `The derived role name ${taken} of seed ${read.seedEnv.name} is taken by an IAM role the seed does not own (role names are unique in the account ignoring path and case), so this ServiceAccount was placed in ${a.roleName} instead and the seed can create one role fewer per taken name. Rename or delete that foreign role to free the name`,
+        type: 'Warning',
+      });
+      if (outcome === 'created') events++;
     } catch (error) {
       if (!(error instanceof KubernetesNotFoundError)) throw error;
     }

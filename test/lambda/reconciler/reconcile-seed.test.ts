@@ -256,6 +256,21 @@ describe('derived names taken by roles the seed does not own (issue 11)', () => 
         /:role\/kubestash-irsa\/KubestashRole-[1-9]\d*$/,
       );
     }
+    // Each ServiceAccount the taken name moved is told so, once, naming the name and the fix.
+    const taken = (
+      h.server.events as { reason: string; message: string; involvedObject: { kind: string } }[]
+    ).filter((e) => e.reason === 'DerivedRoleNameTaken');
+    expect(taken).toHaveLength(25);
+    expect(taken.every((e) => e.involvedObject.kind === 'ServiceAccount')).toBe(true);
+    expect(taken[0].message).toMatch(
+      /KubestashRole-0 of seed KubestashRole is taken.*Rename or delete/,
+    );
+    expect(result.events).toBe(25);
+    const again = await reconcileSeed(deps({ roleNamesIgnoreCase: true }).deps, SEED, OPTIONS);
+    expect(again.events).toBe(0);
+    expect(
+      h.server.events.filter((e) => (e as { reason: string }).reason === 'DerivedRoleNameTaken'),
+    ).toHaveLength(25);
   });
 });
 
