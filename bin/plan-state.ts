@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { roleNameKey } from '../lambda/domain/iam-names';
 import type { PlanInput } from '../lambda/domain/plan-types';
+import { validate } from '../lib/config/config-error';
 
 /**
  * The state file of `npm run plan`: the planner's input as JSON. Documented
@@ -135,12 +136,17 @@ function reportDuplicates<T>(
   });
 }
 
-/** Validates a parsed state file; problems name the JSON path, the value and the fix. */
+/**
+ * Validates a parsed state file. Each problem names the JSON path, the value
+ * found there and the fix, in the wording the configuration uses (a missing
+ * field says what to add, an unknown key names the closest known one); the
+ * caller names the file in its header.
+ */
 export function parsePlanState(json: unknown): { state: PlanInput } | { problems: string[] } {
-  const result = planStateSchema.safeParse(json);
-  if (result.success) return { state: result.data };
+  const result = validate(planStateSchema, json);
+  if ('data' in result) return { state: result.data };
   return {
-    problems: result.error.issues.map((issue) => {
+    problems: result.issues.map((issue) => {
       const value = valueAt(json, issue.path);
       return `${jsonPath(issue.path)}: ${issue.message}${value === undefined ? ' (missing)' : ` (got ${JSON.stringify(value)?.slice(0, 80)})`}`;
     }),

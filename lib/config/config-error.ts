@@ -53,6 +53,31 @@ export function parseConfig<S extends z.ZodType>(
   input: unknown,
   source: ConfigSource,
 ): z.output<S> {
+  const result = validate(schema, input);
+  if ('data' in result) return result.data;
+  throw new ConfigError(
+    result.issues.map((i) => problem(i.path, input, source, i.message)),
+    source,
+  );
+}
+
+/** One problem {@link validate} found: where (the path into the input) and what to do. */
+export interface ValidationIssue {
+  readonly path: readonly (string | number)[];
+  readonly message: string;
+}
+
+/**
+ * Validates `input` against any zod schema with the wording of
+ * {@link parseConfig}: a schema's own messages are kept, the validator's
+ * generic ones (missing field, wrong type, unknown key, out of range) say what
+ * to write, and each unknown key is its own issue, at the key's path, naming
+ * the closest known key. Callers add the source and print the path their way.
+ */
+export function validate<S extends z.ZodType>(
+  schema: S,
+  input: unknown,
+): { readonly data: z.output<S> } | { readonly issues: readonly ValidationIssue[] } {
   // Zod reports an unknown key on the object, not on the key: remember which
   // keys that object knows, to suggest the closest one.
   const knownKeys = new Map<string, readonly string[]>();
@@ -65,11 +90,8 @@ export function parseConfig<S extends z.ZodType>(
       return genericMessage(issue);
     },
   });
-  if (result.success) return result.data;
-  throw new ConfigError(
-    result.error.issues.flatMap((issue) => describeIssue(issue, input, source, knownKeys)),
-    source,
-  );
+  if (result.success) return { data: result.data };
+  return { issues: result.error.issues.flatMap((issue) => describeIssue(issue, knownKeys)) };
 }
 
 /** The field path as problems print it: `config.seeds.0.name`. */
@@ -79,18 +101,17 @@ export function configField(path: readonly PropertyKey[]): string {
 
 function describeIssue(
   issue: z.core.$ZodIssue,
-  input: unknown,
-  source: ConfigSource,
   knownKeys: ReadonlyMap<string, readonly string[]>,
-): string[] {
+): ValidationIssue[] {
   const path = issue.path.filter((p): p is string | number => typeof p !== 'symbol');
   if (issue.code === 'unrecognized_keys') {
     const known = knownKeys.get(pathKey(path)) ?? [];
-    return issue.keys.map((key) =>
-      problem([...path, key], input, source, unknownKeyMessage(key, known)),
-    );
+    return issue.keys.map((key) => ({
+      path: [...path, key],
+      message: unknownKeyMessage(key, known),
+    }));
   }
-  return [problem(path, input, source, issue.message)];
+  return [{ path, message: issue.message }];
 }
 
 function problem(

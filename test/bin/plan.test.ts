@@ -66,7 +66,34 @@ describe('npm run plan', () => {
       '$.seeds[0].path: an IAM path that begins and ends with "/" (got "kubestash")',
     );
     expect(err).toContain('$.seeds[0].clusters: list at least one cluster (got [])');
-    expect(err).toMatch(/\$\.serviceAccounts\[0\]: Unrecognized key.*"extra"/);
+    expect(err).toContain(
+      '$.serviceAccounts[0].extra: unknown key "extra"; remove it (known keys here: cluster, namespace, name, seedRole, roleArn) (got 1)',
+    );
+  });
+
+  // Issue 11 point 8: the validator's raw text ("Invalid input: expected string, received
+  // undefined", "Unrecognized key: \"nmae\"") named no fix.
+  test('a missing field, a wrong type and a misspelled key each name the path, the value and the fix', () => {
+    const bad = {
+      seeds: [
+        {
+          nmae: 'KubestashRole',
+          arn: 'arn:aws:iam::111122223333:role/KubestashRole',
+          path: '/kubestash-irsa/',
+          clusters: [{ name: 'prod', providerArn: 7, issuer: 'oidc.example/id/X' }],
+        },
+      ],
+      allowedNamespaces: ['demo'],
+    };
+    const { code, err } = run(['bad.json'], { 'bad.json': JSON.stringify(bad) });
+    expect(code).toBe(2);
+    expect(err).toContain('bad.json is not a valid state file:');
+    expect(err).toContain('$.seeds[0].name: required: add "name" with a string (missing)');
+    expect(err).toContain('$.seeds[0].nmae: unknown key "nmae"; did you mean "name"? Rename it');
+    expect(err).toMatch(
+      /\$\.seeds\[0\]\.clusters\[0\]\.providerArn: expected a string, not a number.*\(got 7\)/,
+    );
+    expect(err).not.toMatch(/Invalid input|Unrecognized key/);
   });
 
   // Issue 11 point 5: a role listed twice was planned as two updates of one role,
