@@ -38,6 +38,21 @@ import type { KubernetesConfig } from './kubernetes-config';
  * the field path and the offending value.
  */
 
+/**
+ * EKS's default quota of Pod Identity associations per cluster, from the
+ * "EKS Pod Identity considerations" of the EKS user guide
+ * (https://docs.aws.amazon.com/eks/latest/userguide/pod-identities.html).
+ */
+export const POD_IDENTITY_ASSOCIATION_QUOTA = 5000;
+
+/**
+ * How a seed's ServiceAccounts get AWS credentials: `irsa` (derived roles whose
+ * trust policies name them) or `pod-identity` (one EKS Pod Identity
+ * association per ServiceAccount to the seed role itself; docs/pod-identity.md).
+ */
+export const seedModes = ['irsa', 'pod-identity'] as const;
+export type SeedMode = (typeof seedModes)[number];
+
 const EKS_CLUSTER_NAME = /^[0-9A-Za-z][A-Za-z0-9_-]*$/;
 const OIDC_PROVIDER_ARN = /^arn:aws[a-z-]*:iam::\d{12}:oidc-provider\/[^\s/][^\s]*$/;
 const MANAGED_POLICY_ARN = /^arn:aws[a-z-]*:iam::(\d{12}|aws):policy\/[\w+=,.@/-]+$/;
@@ -86,6 +101,28 @@ const clusterSchema = z
       .describe(
         'the cluster security group; the Lambdas are admitted to it on 443 (needed when the endpoint is private)',
       ),
+    podIdentity: z
+      .strictObject({
+        associationQuota: z
+          .number()
+          .int('use a whole number of associations')
+          .min(1, 'allow at least 1 Pod Identity association')
+          .max(
+            100_000,
+            'EKS allows 5,000 Pod Identity associations per cluster by default; give the quota Service Quotas granted you',
+          )
+          .default(POD_IDENTITY_ASSOCIATION_QUOTA)
+          .describe(
+            'how many Pod Identity associations the cluster may hold (all of them, not only ours); past it ServiceAccounts are refused with an Event',
+          ),
+        installAgent: z
+          .boolean()
+          .default(false)
+          .describe(
+            'install the eks-pod-identity-agent add-on on this cluster (an AWS::EKS::Addon); leave false when the agent is already installed or the cluster runs EKS Auto Mode',
+          ),
+      })
+      .prefault({}),
   })
   .superRefine((cluster, ctx) => {
     const given = [cluster.oidcIssuerUrl, cluster.oidcProviderArn].filter((v) => v !== undefined);
@@ -200,6 +237,20 @@ const seedSchema = z.strictObject({
     .optional()
     .describe(
       'the namespaces whose ServiceAccounts may use this seed (each one of allowedNamespaces); required with several seeds, allowedNamespaces when omitted with one',
+    ),
+  mode: z
+    .enum(seedModes, {
+      error: `choose "irsa" (derived roles, the default) or "pod-identity" (EKS Pod Identity associations to the seed role)`,
+    })
+    .default('irsa'),
+  associationSettleSeconds: z
+    .number()
+    .int('use a whole number of seconds')
+    .min(0, 'use 0 or more seconds')
+    .max(60, 'the reconciler waits within one pass; keep it at most 60 seconds')
+    .default(10)
+    .describe(
+      'pod-identity mode: how long a new association must exist before its Jobs are released (associations are eventually consistent for a few seconds)',
     ),
 });
 
@@ -331,6 +382,7 @@ export const projectConfigSchema = z
     checkPartitions(config, ctx);
     checkRoleNameClashes(config, ctx);
     checkNetwork(config, ctx);
+    checkPodIdentitySeeds(config, ctx);
   });
 
 /** The configuration as written (defaults optional). */
@@ -362,6 +414,11 @@ export function clustersOfSeed(config: ProjectConfig, seed: SeedConfig): Cluster
  */
 export function namespacesOfSeed(config: ProjectConfig, seed: SeedConfig): string[] {
   return seed.namespaces ?? config.allowedNamespaces;
+}
+
+/** The seeds in pod-identity mode. */
+export function podIdentitySeeds(config: ProjectConfig): SeedConfig[] {
+  return config.seeds.filter((s) => s.mode === 'pod-identity');
 }
 
 /** The seeds whose ServiceAccounts a cluster may use. */
@@ -404,6 +461,34 @@ function checkSeedNamespaces(
       message: `a seed's namespaces are recorded in an IAM tag of at most 256 characters, and these take ${tagLength}; list fewer or shorter namespaces, or split the team across two seeds`,
     });
   }
+}
+
+/**
+ * In pod-identity mode KubeStash names no seed on the session ServiceAccounts
+ * (docs/pod-identity.md, "Which ServiceAccounts"), so a namespace of a
+ * cluster may be served by one pod-identity seed at most: with two, the
+ * reconciler could not tell whose a ServiceAccount is.
+ */
+function checkPodIdentitySeeds(config: ProjectConfig, ctx: z.RefinementCtx): void {
+  const owner = new Map<string, string>();
+  config.seeds.forEach((seed, i) => {
+    if (seed.mode !== 'pod-identity') return;
+    for (const cluster of clustersOfSeed(config, seed)) {
+      for (const namespace of namespacesOfSeed(config, seed)) {
+        const first = owner.get(`${cluster.name}/${namespace}`);
+        if (first === undefined) {
+          owner.set(`${cluster.name}/${namespace}`, seed.name);
+          continue;
+        }
+        ctx.addIssue({
+          code: 'custom',
+          path: ['seeds', i, 'mode'],
+          message: `seed ${first} already serves namespace ${namespace} of cluster ${cluster.name} in pod-identity mode, and KubeStash's ServiceAccounts name no seed in that mode, so the reconciler could not tell whose they are; give the seeds different seeds.N.namespaces or clusters, or use mode "irsa" for one of them`,
+        });
+        return;
+      }
+    }
+  });
 }
 
 function checkKubernetes(config: ProjectConfig, ctx: z.RefinementCtx): void {

@@ -264,6 +264,38 @@ describe('project config', () => {
       'role/x',
       'managed policy ARN',
     ],
+    [
+      'unknown seed mode',
+      (c) => (c.seeds[0].mode = 'pod_identity'),
+      'config.seeds.0.mode',
+      '"pod_identity"',
+      'choose "irsa"',
+    ],
+    [
+      'two pod-identity seeds on one cluster',
+      (c) =>
+        (c.seeds = [
+          { name: 'KubestashRole', mode: 'pod-identity' },
+          { name: 'VeleroRole', mode: 'pod-identity' },
+        ]),
+      'config.seeds.1.mode',
+      '"pod-identity"',
+      'seed KubestashRole already serves cluster prod-cluster',
+    ],
+    [
+      'association quota below one',
+      (c) => (c.clusters[0].podIdentity = { associationQuota: 0 }),
+      'config.clusters.0.podIdentity.associationQuota',
+      '0',
+      'at least 1',
+    ],
+    [
+      'settle time past one pass',
+      (c) => (c.seeds[0].associationSettleSeconds = 600),
+      'config.seeds.0.associationSettleSeconds',
+      '600',
+      'at most 60 seconds',
+    ],
   ];
 
   test.each(cases)(
@@ -286,6 +318,25 @@ describe('project config', () => {
       expect(p).not.toMatch(/Invalid input|Unrecognized key|received/);
       expect(p).toMatch(/^config\.[\w.]+: got .+: .+/);
     }
+  });
+
+  test('seeds default to irsa; pod-identity gets the EKS default association quota', () => {
+    const input = exampleConfigInput() as Mutable;
+    expect(loadConfig({ config: input as ProjectConfigInput }).seeds[0].mode).toBe('irsa');
+    input.seeds[0].mode = 'pod-identity';
+    const config = loadConfig({ config: input as ProjectConfigInput });
+    expect(config.seeds[0]).toMatchObject({ mode: 'pod-identity', associationSettleSeconds: 10 });
+    expect(config.clusters[0].podIdentity).toEqual({ associationQuota: 5000, installAgent: false });
+  });
+
+  test('two pod-identity seeds may share no cluster, but may split them', () => {
+    const input = exampleConfigInput() as Mutable;
+    input.clusters.push({ ...input.clusters[0], name: 'staging' });
+    input.seeds = [
+      { name: 'KubestashRole', mode: 'pod-identity', clusters: ['prod-cluster'] },
+      { name: 'StagingRole', mode: 'pod-identity', clusters: ['staging'] },
+    ];
+    expect(loadConfig({ config: input as ProjectConfigInput }).seeds).toHaveLength(2);
   });
 
   test('a long seed name fits when the limit is lowered', () => {
