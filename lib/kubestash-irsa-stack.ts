@@ -1,6 +1,7 @@
 import { CfnCondition, CfnOutput, CfnParameter, Duration, Fn, Stack } from 'aws-cdk-lib';
 import type { StackProps } from 'aws-cdk-lib';
 import * as ec2 from 'aws-cdk-lib/aws-ec2';
+import * as eks from 'aws-cdk-lib/aws-eks';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as kms from 'aws-cdk-lib/aws-kms';
 import type { Construct } from 'constructs';
@@ -80,6 +81,8 @@ export class KubestashIrsaStack extends Stack {
   readonly jobGate?: JobGate;
   /** One per `databaseDumps` entry of the config. */
   readonly databaseDumps: readonly DatabaseDumpRole[];
+  /** The `eks-pod-identity-agent` add-ons, one per cluster with `podIdentity.installAgent`. */
+  readonly podIdentityAgents: readonly eks.CfnAddon[];
   /** Where the reconciler and gate run; undefined when the config has no `network`. */
   readonly network?: FunctionNetwork;
   /** The CloudWatch dashboard `<stack name>-operations`. */
@@ -130,6 +133,17 @@ export class KubestashIrsaStack extends Stack {
     );
     // Every seed's namespaces: where the gate holds Jobs and the reconciler reads ServiceAccounts.
     const allNamespaces = Fn.join(' ', seedNamespaces);
+    this.podIdentityAgents = config.clusters
+      .filter((c) => c.podIdentity.installAgent)
+      .map(
+        (c) =>
+          // The node agent that serves Pod Identity credentials; EKS Auto Mode has it built in.
+          // https://docs.aws.amazon.com/eks/latest/userguide/pod-id-agent-setup.html
+          new eks.CfnAddon(this, `PodIdentityAgent${alphanumeric(c.name)}`, {
+            clusterName: c.name,
+            addonName: 'eks-pod-identity-agent',
+          }),
+      );
 
     // `cdk destroy` removes the derived roles too; the bucket and its backups stay.
     this.cleanup = new DerivedRoleCleanup(this, 'DerivedRoleCleanup', { seeds: this.seedRoles });
@@ -151,6 +165,16 @@ export class KubestashIrsaStack extends Stack {
       seeds: config.seeds.map((seed, i) => ({
         seed: this.seedRoles[i],
         conditionOperator: seed.subjectMatch,
+        ...(seed.mode === 'pod-identity'
+          ? {
+              podIdentity: {
+                settleSeconds: seed.associationSettleSeconds,
+                associationQuotas: Object.fromEntries(
+                  clustersOfSeed(config, seed).map((c) => [c.name, c.podIdentity.associationQuota]),
+                ),
+              },
+            }
+          : {}),
         clusters: clustersOfSeed(config, seed).map((c) => ({
           name: nameOf(c.name),
           providerArn: providerOf(c.name).provider.openIdConnectProviderArn,
@@ -519,12 +543,41 @@ export class KubestashIrsaStack extends Stack {
       derivedRolePath: seed.derivedRolePath,
       roleCreationLimit: roleCreationLimit.valueAsString,
       allowedNamespaces,
+      ...(seed.mode === 'pod-identity'
+        ? {
+            podIdentity: {
+              clusterNames: providers.map((p) => p.clusterName),
+              // The operator's pods assume the seed too (through the association below).
+              namespaces: Fn.split(
+                ' ',
+                Fn.join(' ', [allowedNamespaces, operatorNamespace.valueAsString]),
+              ),
+            },
+          }
+        : {}),
     });
+    if (seed.mode === 'pod-identity') {
+      for (const cluster of providers) {
+        // The operator's own association: made once by CloudFormation, never by the reconciler.
+        new eks.CfnPodIdentityAssociation(
+          this,
+          `${id}OperatorAssociation${alphanumeric(cluster.clusterName)}`,
+          {
+            clusterName: cluster.clusterName,
+            namespace: operatorNamespace.valueAsString,
+            serviceAccount: operatorServiceAccount.valueAsString,
+            roleArn: seedRole.role.roleArn,
+          },
+        );
+      }
+    }
 
     this.output(
       `SeedRoleArn${id}`,
       seedRole.role.roleArn,
-      `Seed role ${seed.name}: annotate the KubeStash operator ServiceAccount with it`,
+      seed.mode === 'pod-identity'
+        ? `Seed role ${seed.name}: EKS Pod Identity associations (the operator's and each backup Job's) name it`
+        : `Seed role ${seed.name}: annotate the KubeStash operator ServiceAccount with it`,
     );
     this.output(
       `DerivedRolePath${id}`,

@@ -3,6 +3,7 @@ import * as iam from 'aws-cdk-lib/aws-iam';
 import { Construct } from 'constructs';
 import { alphanumeric } from './config/project-config';
 import { acknowledgeWildcardResources } from './nag-acknowledgments';
+import { POD_IDENTITY_SERVICE } from './seed-role';
 import type { SeedRole } from './seed-role';
 import {
   DERIVED_ROLE_TAG_KEYS,
@@ -31,8 +32,9 @@ export interface ReconcilerRoleProps {
  * re-trust, attach the seed's own policy to, and delete only roles directly
  * under the seeds' derived-role paths (never a sub-path) whose names start with
  * the seed's name, and only roles that carry both the seed's tag and the seed's
- * permissions boundary. It has neither iam:PutRolePolicy nor iam:PassRole: it
- * can never give a role more than the seed has. docs/security-iam.md has the
+ * permissions boundary. It has no iam:PutRolePolicy, and iam:PassRole only
+ * of a pod-identity seed to EKS Pod Identity: it can never give a role more
+ * than the seed has. docs/security-iam.md has the
  * decision table that proves it with an IAM policy engine.
  */
 export class ReconcilerRole extends Construct {
@@ -53,7 +55,12 @@ export class ReconcilerRole extends Construct {
     });
 
     const stack = Stack.of(this);
-    const derivedRoleStatements = props.seeds.flatMap((seed) => this.derivedRoleStatements(seed));
+    const derivedRoleStatements = props.seeds
+      .filter((seed) => !seed.podIdentity)
+      .flatMap((seed) => this.derivedRoleStatements(seed));
+    const podIdentityStatements = props.seeds
+      .filter((seed) => seed.podIdentity)
+      .flatMap((seed) => this.podIdentityStatements(seed));
     const global = [
       new iam.PolicyStatement({
         sid: 'ListDerivedRolesAndReadQuota',
@@ -68,7 +75,9 @@ export class ReconcilerRole extends Construct {
         ),
       }),
     ];
-    [...derivedRoleStatements, ...global].forEach((s) => this.role.addToPolicy(s));
+    [...derivedRoleStatements, ...podIdentityStatements, ...global].forEach((s) =>
+      this.role.addToPolicy(s),
+    );
 
     acknowledgeWildcardResources(
       this.role,
@@ -82,6 +91,87 @@ export class ReconcilerRole extends Construct {
       'Derived roles are created at run time as <seed>-<i>; the wildcard is confined to the dedicated path (sub-paths are denied) and the seed-name prefix, and every write also requires the seed tag and boundary, or creates a role with them.',
       (key) => key.startsWith('Resource::arn:') && key.endsWith('-*'),
     );
+    acknowledgeWildcardResources(
+      this.role,
+      podIdentityStatements,
+      "Pod Identity associations get their IDs from EKS at run time; the wildcard is confined to the seed's own clusters, and deleting one also requires the seed's tag on it.",
+      (key) => key.startsWith('Resource::arn:') && key.endsWith('/*'),
+    );
+  }
+
+  /**
+   * Pod-identity mode (docs/pod-identity.md): associations in the seed's
+   * clusters only, created carrying the seed's tags and deleted only when they
+   * carry them; the seed role passed to EKS Pod Identity and to nothing else.
+   * Resource types and condition keys: Service Authorization Reference for EKS
+   * (https://docs.aws.amazon.com/service-authorization/latest/reference/list_amazonelastickubernetesservice.html)
+   * and `iam:PassedToService` (https://docs.aws.amazon.com/IAM/latest/UserGuide/id_roles_use_passrole.html).
+   */
+  private podIdentityStatements(seed: SeedRole): iam.PolicyStatement[] {
+    const sid = alphanumeric(seed.roleName);
+    const stack = Stack.of(this);
+    const clusters = seed.podIdentityClusters.map((name) =>
+      stack.formatArn({ service: 'eks', resource: 'cluster', resourceName: name }),
+    );
+    const associations = seed.podIdentityClusters.map((name) =>
+      stack.formatArn({
+        service: 'eks',
+        resource: 'podidentityassociation',
+        resourceName: `${name}/*`,
+      }),
+    );
+    const tagged = {
+      [`aws:RequestTag/${SEED_TAG}`]: seed.roleName,
+      [`aws:RequestTag/${MANAGED_BY_TAG}`]: MANAGED_BY_VALUE,
+    };
+    return [
+      new iam.PolicyStatement({
+        sid: `ListAssociations${sid}`,
+        actions: ['eks:ListPodIdentityAssociations'],
+        resources: clusters,
+      }),
+      new iam.PolicyStatement({
+        sid: `CreateAssociations${sid}`,
+        actions: ['eks:CreatePodIdentityAssociation'],
+        resources: clusters,
+        conditions: {
+          StringEquals: tagged,
+          'ForAllValues:StringEquals': { 'aws:TagKeys': [SEED_TAG, MANAGED_BY_TAG] },
+        },
+      }),
+      new iam.PolicyStatement({
+        // Tagging on create is also authorized as TagResource on the new association.
+        sid: `TagNewAssociations${sid}`,
+        actions: ['eks:TagResource'],
+        resources: associations,
+        conditions: {
+          StringEquals: tagged,
+          'ForAllValues:StringEquals': { 'aws:TagKeys': [SEED_TAG, MANAGED_BY_TAG] },
+        },
+      }),
+      new iam.PolicyStatement({
+        sid: `ReadAssociations${sid}`,
+        actions: ['eks:DescribePodIdentityAssociation'],
+        resources: associations,
+      }),
+      new iam.PolicyStatement({
+        sid: `DeleteOwnAssociations${sid}`,
+        actions: ['eks:DeletePodIdentityAssociation'],
+        resources: associations,
+        conditions: { StringEquals: { [`aws:ResourceTag/${SEED_TAG}`]: seed.roleName } },
+      }),
+      new iam.PolicyStatement({
+        sid: `PassSeedToPodIdentity${sid}`,
+        actions: ['iam:PassRole'],
+        resources: [seed.role.roleArn],
+        conditions: { StringEquals: { 'iam:PassedToService': POD_IDENTITY_SERVICE } },
+      }),
+      new iam.PolicyStatement({
+        sid: `ReadSeedRole${sid}`,
+        actions: ['iam:GetRole', 'iam:ListRoleTags'],
+        resources: [seed.role.roleArn],
+      }),
+    ];
   }
 
   private derivedRoleStatements(seed: SeedRole): iam.PolicyStatement[] {

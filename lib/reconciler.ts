@@ -26,6 +26,15 @@ export interface ReconcilerSeed {
   }[];
   /** How `sub` is matched in derived roles. */
   readonly conditionOperator: 'StringLike' | 'StringEquals';
+  /**
+   * Pod-identity mode (docs/pod-identity.md): settle time of a new
+   * association, and each cluster's association quota.
+   * @default undefined (IRSA mode)
+   */
+  readonly podIdentity?: {
+    readonly settleSeconds: number;
+    readonly associationQuotas: Readonly<Record<string, number>>;
+  };
 }
 
 export interface ReconcilerProps {
@@ -127,6 +136,9 @@ export class Reconciler extends Construct {
             name: s.seed.roleName,
             clusters: s.clusters,
             conditionOperator: s.conditionOperator,
+            ...(s.podIdentity === undefined
+              ? {}
+              : { mode: 'pod-identity', podIdentity: s.podIdentity }),
           })),
         ),
         EMPTY_ROLE_GRACE_SECONDS: String(

@@ -1,4 +1,4 @@
-import { Duration, Tags } from 'aws-cdk-lib';
+import { Duration, Stack, Tags } from 'aws-cdk-lib';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import { Construct } from 'constructs';
 import type { ClusterOidcProvider } from './cluster-oidc-provider';
@@ -13,12 +13,31 @@ import {
   ROLE_KIND_TAG,
 } from '../lambda/ports/tag-keys';
 
+/**
+ * Who may assume a seed in pod-identity mode: EKS Pod Identity, for pods of
+ * these clusters and namespaces only.
+ */
+export interface PodIdentityTrust {
+  /** Names of the EKS clusters, in the stack's account and region (session tag `eks-cluster-arn`). */
+  readonly clusterNames: readonly string[];
+  /** Namespaces (session tag `kubernetes-namespace`): a list, or one list token. */
+  readonly namespaces: readonly string[];
+}
+
 export interface SeedRoleProps {
   /** The seed's role name; derived roles are `<roleName>-<i>`. */
   readonly roleName: string;
 
-  /** The clusters whose KubeStash operator assumes the seed. */
+  /** The clusters whose KubeStash operator assumes the seed (IRSA mode; ignored with `podIdentity`). */
   readonly providers: readonly ClusterOidcProvider[];
+
+  /**
+   * Pod-identity mode: the seed itself is the role every granted
+   * ServiceAccount's association names, and it trusts only EKS Pod Identity
+   * (no OIDC provider, no derived roles).
+   * @default undefined (IRSA mode)
+   */
+  readonly podIdentity?: PodIdentityTrust;
 
   /** Namespace of the KubeStash operator's ServiceAccount (may be a token). */
   readonly operatorNamespace: string;
@@ -63,10 +82,19 @@ export class SeedRole extends Construct {
   readonly derivedRolePath: string;
   readonly accessPolicy: iam.IManagedPolicy;
   readonly permissionsBoundary: iam.IManagedPolicy;
+  /** True in pod-identity mode: no derived roles, one association per ServiceAccount. */
+  readonly podIdentity: boolean;
+  /** Pod-identity mode: the clusters whose associations may name the seed (empty in IRSA mode). */
+  readonly podIdentityClusters: readonly string[];
 
   constructor(scope: Construct, id: string, props: SeedRoleProps) {
     super(scope, id);
-    if (props.providers.length === 0) {
+    if (props.podIdentity !== undefined && props.podIdentity.clusterNames.length === 0) {
+      throw new Error(
+        `SeedRole ${props.roleName}: a pod-identity seed needs the ARN of at least one EKS cluster whose pods may assume it`,
+      );
+    }
+    if (props.podIdentity === undefined && props.providers.length === 0) {
       throw new Error(
         `SeedRole ${props.roleName}: give at least one cluster OIDC provider the operator runs behind`,
       );
@@ -81,21 +109,20 @@ export class SeedRole extends Construct {
     this.accessPolicy = props.accessPolicy;
     this.permissionsBoundary = props.permissionsBoundary;
 
-    const subject = serviceAccountSubject(props.operatorNamespace, props.operatorServiceAccount);
-    const principals = props.providers.map((p) =>
-      irsaPrincipal(this, `Condition${p.node.id}`, {
-        provider: p.provider,
-        issuer: p.issuer,
-        subjects: [subject],
-        operator: props.conditionOperator,
-      }),
-    );
-
+    this.podIdentityClusters = props.podIdentity?.clusterNames ?? [];
+    this.podIdentity = props.podIdentity !== undefined;
     this.role = new iam.Role(this, 'Role', {
       roleName: props.roleName,
-      description: `KubeStash seed role: kubestash-irsa clones it into ${props.roleName}-N under ${props.derivedRolePath}`,
-      // One statement per cluster: the cross-cluster backup/restore case of seed 003.
-      assumedBy: new iam.CompositePrincipal(...principals),
+      description: this.podIdentity
+        ? `KubeStash seed role: kubestash-irsa associates KubeStash's ServiceAccounts with it through EKS Pod Identity`
+        : `KubeStash seed role: kubestash-irsa clones it into ${props.roleName}-N under ${props.derivedRolePath}`,
+      assumedBy:
+        props.podIdentity === undefined
+          ? this.irsaTrust(props)
+          : podIdentityPrincipal(
+              this.podIdentityClusters.map((name) => clusterArn(Stack.of(this), name)),
+              props.podIdentity.namespaces,
+            ),
       managedPolicies: [props.accessPolicy],
       permissionsBoundary: props.permissionsBoundary,
       maxSessionDuration: props.maxSessionDuration ?? Duration.hours(1),
@@ -110,6 +137,21 @@ export class SeedRole extends Construct {
     Object.entries(tags).forEach(([key, value]) => Tags.of(this.role).add(key, value));
   }
 
+  /** One statement per cluster: the cross-cluster backup/restore case of seed 003. */
+  private irsaTrust(props: SeedRoleProps): iam.IPrincipal {
+    const subject = serviceAccountSubject(props.operatorNamespace, props.operatorServiceAccount);
+    return new iam.CompositePrincipal(
+      ...props.providers.map((p) =>
+        irsaPrincipal(this, `Condition${p.node.id}`, {
+          provider: p.provider,
+          issuer: p.issuer,
+          subjects: [subject],
+          operator: props.conditionOperator,
+        }),
+      ),
+    );
+  }
+
   /** ARNs of the derived roles' namesake pattern: `arn:…:role<path><seed>-*`. */
   derivedRoleArnPattern(): string {
     return this.role.stack.formatArn({
@@ -119,4 +161,36 @@ export class SeedRole extends Construct {
       resourceName: `${this.derivedRolePath.slice(1)}${this.roleName}-*`,
     });
   }
+}
+
+/** `arn:<partition>:eks:<region>:<account>:cluster/<name>` in the stack's account and region. */
+export function clusterArn(stack: Stack, name: string): string {
+  return stack.formatArn({ service: 'eks', resource: 'cluster', resourceName: name });
+}
+
+/** The service principal EKS Pod Identity assumes roles as. */
+export const POD_IDENTITY_SERVICE = 'pods.eks.amazonaws.com';
+
+/**
+ * The trust of a pod-identity seed: `pods.eks.amazonaws.com` may call
+ * `sts:AssumeRole` and `sts:TagSession` (as the EKS user guide requires,
+ * https://docs.aws.amazon.com/eks/latest/userguide/pod-id-role.html) only
+ * with the session tags EKS sets naming one of the seed's clusters and
+ * namespaces (`eks-cluster-arn`, `kubernetes-namespace`:
+ * https://docs.aws.amazon.com/eks/latest/userguide/pod-id-abac.html). An
+ * association made in another cluster, or for a ServiceAccount of another
+ * namespace, gets no credentials even if someone creates it.
+ */
+export function podIdentityPrincipal(
+  clusterArns: readonly string[],
+  namespaces: readonly string[],
+): iam.IPrincipal {
+  return new iam.SessionTagsPrincipal(
+    new iam.ServicePrincipal(POD_IDENTITY_SERVICE).withConditions({
+      StringEquals: {
+        'aws:RequestTag/eks-cluster-arn': [...clusterArns],
+        'aws:RequestTag/kubernetes-namespace': [...namespaces],
+      },
+    }),
+  );
 }

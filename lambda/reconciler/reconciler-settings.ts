@@ -39,6 +39,15 @@ const seedEnvSchema = z.strictObject({
   name: z.string().check(z.minLength(1)),
   clusters: z.array(clusterSchema).check(z.minLength(1)),
   conditionOperator: z.enum(['StringLike', 'StringEquals']),
+  /** Absent: IRSA mode (derived roles). */
+  mode: z.optional(z.enum(['irsa', 'pod-identity'])),
+  /** Pod-identity mode: seconds a new association must exist before its Jobs go, and quotas per cluster. */
+  podIdentity: z.optional(
+    z.strictObject({
+      settleSeconds: z.number().check(z.int(), z.minimum(0), z.maximum(60)),
+      associationQuotas: z.record(z.string(), z.number().check(z.int(), z.minimum(1))),
+    }),
+  ),
 });
 
 const seedsSchema = z.array(seedEnvSchema).check(z.minLength(1));

@@ -34,6 +34,18 @@ const variants: [string, Parameters<typeof synthExampleStack>[0]][] = [
     },
   ],
   [
+    'a pod-identity seed on a second cluster, with the agent add-on',
+    (c) => {
+      c.clusters.push({
+        name: 'auto-cluster',
+        oidcIssuerUrl: 'https://oidc.eks.us-east-1.amazonaws.com/id/AUTO',
+        podIdentity: { installAgent: true },
+      });
+      c.seeds[0].clusters = ['prod-cluster'];
+      c.seeds.push({ name: 'PodIdentityRole', mode: 'pod-identity', clusters: ['auto-cluster'] });
+    },
+  ],
+  [
     'an existing bucket with its KMS key, no access logs',
     (c) => {
       c.bucket.existing = true;
@@ -306,6 +318,35 @@ describe('KubestashIrsaStack', () => {
       template.findResources('AWS::IAM::Role', { Properties: { RoleName: 'VeleroRole' } }),
     )[0];
     expect(velero.Properties.AssumeRolePolicyDocument.Statement).toHaveLength(2);
+  });
+});
+
+describe('pod-identity mode', () => {
+  const podIdentity = variants.find(([name]) => name.startsWith('a pod-identity seed'));
+  const { template } = synthExampleStack(podIdentity?.[1]);
+
+  test('installs the agent add-on only where asked, and gives the operator its association', () => {
+    template.resourceCountIs('AWS::EKS::Addon', 1);
+    template.hasResourceProperties('AWS::EKS::Addon', {
+      ClusterName: 'auto-cluster',
+      AddonName: 'eks-pod-identity-agent',
+    });
+    template.resourceCountIs('AWS::EKS::PodIdentityAssociation', 1);
+    template.hasResourceProperties('AWS::EKS::PodIdentityAssociation', {
+      ClusterName: 'auto-cluster',
+      Namespace: { Ref: 'PodIdentityRoleOperatorNamespace' },
+      ServiceAccount: { Ref: 'PodIdentityRoleOperatorServiceAccount' },
+    });
+  });
+
+  test('tells the reconciler the seed mode, settle time and quota', () => {
+    const fn = Object.values(template.findResources('AWS::Lambda::Function')).find((r) =>
+      JSON.stringify(r).includes('RECONCILER_SEEDS'),
+    );
+    const text = JSON.stringify(fn?.Properties.Environment.Variables.RECONCILER_SEEDS);
+    expect(text).toContain('\\"mode\\":\\"pod-identity\\"');
+    expect(text).toContain('\\"associationQuotas\\":{\\"auto-cluster\\":5000}');
+    expect(text).toContain('\\"settleSeconds\\":10');
   });
 });
 

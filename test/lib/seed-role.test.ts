@@ -51,6 +51,36 @@ function trustStatements(template: Template): any[] {
 }
 
 describe('SeedRole', () => {
+  test('in pod-identity mode trusts EKS Pod Identity only, for its clusters and namespaces', () => {
+    const { template, seed } = build({
+      podIdentity: { clusterNames: ['c0'], namespaces: ['demo', 'kubestash'] },
+    });
+    expect(seed.podIdentity).toBe(true);
+    expect(seed.podIdentityClusters).toEqual(['c0']);
+    const statements = trustStatements(template);
+    expect(statements).toEqual([
+      {
+        Effect: 'Allow',
+        Action: ['sts:AssumeRole', 'sts:TagSession'],
+        Principal: { Service: 'pods.eks.amazonaws.com' },
+        Condition: {
+          StringEquals: {
+            'aws:RequestTag/eks-cluster-arn': ['arn:aws:eks:us-east-1:111122223333:cluster/c0'],
+            'aws:RequestTag/kubernetes-namespace': ['demo', 'kubestash'],
+          },
+        },
+      },
+    ]);
+    // No OIDC provider is trusted in this mode.
+    expect(JSON.stringify(statements)).not.toContain('AssumeRoleWithWebIdentity');
+  });
+
+  test('a pod-identity seed without clusters is refused, naming the fix', () => {
+    expect(() => build({ podIdentity: { clusterNames: [], namespaces: ['demo'] } })).toThrow(
+      /pod-identity seed needs the ARN of at least one EKS cluster/,
+    );
+  });
+
   test('trusts only the operator ServiceAccount, with sub and aud keyed by the issuer (seed 000 §1.2)', () => {
     const [statement, ...rest] = trustStatements(build().template);
     expect(rest).toHaveLength(0);

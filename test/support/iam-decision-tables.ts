@@ -59,6 +59,7 @@ interface ReconcilerSeedEnv {
   readonly name: string;
   readonly clusters: { name: string; providerArn: string; issuer: string }[];
   readonly conditionOperator: ConditionOperator;
+  readonly mode?: 'irsa' | 'pod-identity';
 }
 
 const ADMIN_POLICY = 'arn:aws:iam::aws:policy/AdministratorAccess';
@@ -123,6 +124,8 @@ interface SeedFacts {
   /** `<seed>-0` under the derived path. */
   readonly derived: string;
   readonly derivedName: string;
+  /** `irsa` or `pod-identity` (no derived roles). */
+  readonly mode: string;
 }
 
 function seedFacts(s: StackIam): SeedFacts[] {
@@ -144,6 +147,7 @@ function seedFacts(s: StackIam): SeedFacts[] {
       accessPolicy,
       derived: roleArn(s.partition, s.account, seed.derivedRolePath, derivedName),
       derivedName,
+      mode: seed.mode,
     };
   });
 }
@@ -211,7 +215,8 @@ function reconcilerRows(s: StackIam): DecisionRow[] {
   }
   row('sqs:SendMessage to its queue (only the bus sends)', 'Denied', 'sqs:SendMessage', queue);
 
-  const seeds = seedFacts(s);
+  rows.push(...podIdentityReconcilerRows(s, row));
+  const seeds = seedFacts(s).filter((f) => f.mode === 'irsa');
   for (const [i, seed] of seeds.entries()) {
     const other = seeds[(i + 1) % seeds.length];
     const owned = { ...seedTags(seed.name), 'iam:PermissionsBoundary': seed.boundary };
@@ -532,7 +537,7 @@ function trustPolicyRows(s: StackIam): DecisionRow[] {
   const allClusters = new Map(
     reconcilerSeeds(s).flatMap((e) => e.clusters.map((c) => [c.name, c])),
   );
-  for (const env of reconcilerSeeds(s)) {
+  for (const env of reconcilerSeeds(s).filter((e) => e.mode !== 'pod-identity')) {
     const fact = facts.find((f) => f.name === env.name);
     if (fact === undefined) throw new Error(`no seed ${env.name}`);
     const table = `trust policy of ${env.name}'s derived roles (${env.conditionOperator})`;
@@ -706,8 +711,8 @@ function seedTagNamespaces(s: StackIam, seedName: string): string[] {
 
 /** The seed roles' own trust policies, from the template. */
 function seedRoleTrustRows(s: StackIam): DecisionRow[] {
-  const rows: DecisionRow[] = [];
-  for (const seed of s.config.seeds) {
+  const rows: DecisionRow[] = podIdentityTrustRows(s);
+  for (const seed of s.config.seeds.filter((x) => x.mode === 'irsa')) {
     const logicalId = s.roleByName(seed.name);
     const trust = s.trustPolicy(logicalId);
     const env = reconcilerSeeds(s).find((e) => e.name === seed.name);
@@ -746,6 +751,251 @@ function seedRoleTrustRows(s: StackIam): DecisionRow[] {
     }
   }
   return rows;
+}
+
+/**
+ * The trust of a pod-identity seed, as EKS Pod Identity asks for it: the
+ * service principal `pods.eks.amazonaws.com` calls sts:AssumeRole and
+ * sts:TagSession with the session tags it sets (`eks-cluster-arn`,
+ * `kubernetes-namespace`, … per
+ * https://docs.aws.amazon.com/eks/latest/userguide/pod-id-abac.html).
+ */
+function podIdentityTrustRows(s: StackIam): DecisionRow[] {
+  const rows: DecisionRow[] = [];
+  for (const seed of s.config.seeds.filter((x) => x.mode === 'pod-identity')) {
+    const logicalId = s.roleByName(seed.name);
+    const trust = s.trustPolicy(logicalId);
+    const served = clustersOfSeedNames(s, seed.name);
+    const others = s.config.clusters.map((c) => c.name).filter((n) => !served.includes(n));
+    const arn = (name: string) =>
+      `arn:${s.partition}:eks:${s.config.region}:${s.account}:cluster/${name}`;
+    const row = (
+      name: string,
+      expect: Decision,
+      action: string,
+      context: Record<string, string | string[]>,
+      principal = POD_IDENTITY_PRINCIPAL,
+    ) =>
+      rows.push({
+        table: `trust policy of the pod-identity seed ${seed.name}`,
+        name,
+        expect,
+        policies: { resourcePolicy: trust },
+        request: {
+          principal,
+          action,
+          resource: s.roleArn(logicalId),
+          resourceAccount: s.account,
+          context,
+        },
+      });
+    const tags = (cluster: string, namespace: string) => ({
+      'aws:RequestTag/eks-cluster-arn': arn(cluster),
+      'aws:RequestTag/eks-cluster-name': cluster,
+      'aws:RequestTag/kubernetes-namespace': namespace,
+      'aws:RequestTag/kubernetes-service-account': 'backup-job-sa',
+      'aws:TagKeys': [
+        'eks-cluster-arn',
+        'eks-cluster-name',
+        'kubernetes-namespace',
+        'kubernetes-service-account',
+      ],
+    });
+    for (const cluster of served) {
+      for (const action of ['sts:AssumeRole', 'sts:TagSession']) {
+        for (const namespace of s.config.allowedNamespaces) {
+          row(
+            `${action}: a pod in ${cluster}/${namespace}`,
+            'Allowed',
+            action,
+            tags(cluster, namespace),
+          );
+        }
+        row(
+          `${action}: the KubeStash operator's pod in ${cluster}/${seed.operator.namespace}`,
+          'Allowed',
+          action,
+          tags(cluster, seed.operator.namespace),
+        );
+        row(
+          `${action}: a pod of a namespace the seed does not serve, in ${cluster}`,
+          'Denied',
+          action,
+          tags(cluster, 'kube-system'),
+        );
+      }
+      row(
+        `sts:AssumeRole without the session tags (not through EKS Pod Identity), ${cluster}`,
+        'Denied',
+        'sts:AssumeRole',
+        {},
+      );
+      row(
+        `sts:AssumeRole by another service principal with the same tags, ${cluster}`,
+        'Denied',
+        'sts:AssumeRole',
+        tags(cluster, s.config.allowedNamespaces[0]),
+        'ec2.amazonaws.com',
+      );
+    }
+    for (const cluster of [...others, 'not-configured']) {
+      row(
+        `sts:AssumeRole: a pod of cluster ${cluster}, which the seed does not serve`,
+        'Denied',
+        'sts:AssumeRole',
+        tags(cluster, s.config.allowedNamespaces[0]),
+      );
+    }
+  }
+  return rows;
+}
+
+/** The service principal EKS Pod Identity assumes roles as. */
+const POD_IDENTITY_PRINCIPAL = 'pods.eks.amazonaws.com';
+
+/** The clusters a seed serves (all when its config names none). */
+function clustersOfSeedNames(s: StackIam, seedName: string): string[] {
+  const seed = s.config.seeds.find((x) => x.name === seedName);
+  return seed?.clusters ?? s.config.clusters.map((c) => c.name);
+}
+
+/**
+ * The reconciler in pod-identity mode (lambda/adapters/eks/): associations
+ * in the seed's clusters only, tagged as the seed's on create and deleted only
+ * when so tagged, and the seed passed to EKS Pod Identity only.
+ */
+function podIdentityReconcilerRows(
+  s: StackIam,
+  row: (
+    name: string,
+    expect: Decision,
+    action: string,
+    resource: string,
+    context?: Record<string, string | string[]>,
+  ) => void,
+): DecisionRow[] {
+  const facts = seedFacts(s);
+  for (const seed of facts.filter((f) => f.mode === 'pod-identity')) {
+    const served = clustersOfSeedNames(s, seed.name);
+    const others = [
+      ...s.config.clusters.map((c) => c.name).filter((n) => !served.includes(n)),
+      'not-configured',
+    ];
+    const arn = (resource: string) =>
+      `arn:${s.partition}:eks:${s.config.region}:${s.account}:${resource}`;
+    const tags = {
+      [`aws:RequestTag/${SEED_TAG}`]: seed.name,
+      [`aws:RequestTag/${MANAGED_BY_TAG}`]: MANAGED_BY_VALUE,
+      'aws:TagKeys': [SEED_TAG, MANAGED_BY_TAG],
+    };
+    const ours = { [`aws:ResourceTag/${SEED_TAG}`]: seed.name };
+    const n = seed.name;
+    for (const c of served) {
+      const association = arn(`podidentityassociation/${c}/a-0123456789abcdef0`);
+      row(
+        `${n}: ListPodIdentityAssociations in ${c}`,
+        'Allowed',
+        'eks:ListPodIdentityAssociations',
+        arn(`cluster/${c}`),
+      );
+      row(
+        `${n}: CreatePodIdentityAssociation in ${c} with the seed tags`,
+        'Allowed',
+        'eks:CreatePodIdentityAssociation',
+        arn(`cluster/${c}`),
+        tags,
+      );
+      row(
+        `${n}: TagResource that the create's tags imply`,
+        'Allowed',
+        'eks:TagResource',
+        association,
+        tags,
+      );
+      row(
+        `${n}: DescribePodIdentityAssociation in ${c}`,
+        'Allowed',
+        'eks:DescribePodIdentityAssociation',
+        association,
+      );
+      row(
+        `${n}: DeletePodIdentityAssociation of its own association in ${c}`,
+        'Allowed',
+        'eks:DeletePodIdentityAssociation',
+        association,
+        ours,
+      );
+      row(
+        `${n}: CreatePodIdentityAssociation without the seed tags`,
+        'Denied',
+        'eks:CreatePodIdentityAssociation',
+        arn(`cluster/${c}`),
+      );
+      row(
+        `${n}: CreatePodIdentityAssociation with a tag key of its own choosing`,
+        'Denied',
+        'eks:CreatePodIdentityAssociation',
+        arn(`cluster/${c}`),
+        { ...tags, 'aws:TagKeys': [SEED_TAG, MANAGED_BY_TAG, 'owner'] },
+      );
+      row(
+        `${n}: DeletePodIdentityAssociation of someone else's association in ${c}`,
+        'Denied',
+        'eks:DeletePodIdentityAssociation',
+        association,
+      );
+      row(
+        `${n}: DeletePodIdentityAssociation of another seed's association in ${c}`,
+        'Denied',
+        'eks:DeletePodIdentityAssociation',
+        association,
+        { [`aws:ResourceTag/${SEED_TAG}`]: `${n}x` },
+      );
+      row(
+        `${n}: UpdatePodIdentityAssociation (re-pointing someone's association) in ${c}`,
+        'Denied',
+        'eks:UpdatePodIdentityAssociation',
+        association,
+        ours,
+      );
+    }
+    for (const c of others) {
+      row(
+        `${n}: CreatePodIdentityAssociation in cluster ${c}, which the seed does not serve`,
+        'Denied',
+        'eks:CreatePodIdentityAssociation',
+        arn(`cluster/${c}`),
+        tags,
+      );
+    }
+    row(`${n}: PassRole of the seed to EKS Pod Identity`, 'Allowed', 'iam:PassRole', seed.seedArn, {
+      'iam:PassedToService': POD_IDENTITY_PRINCIPAL,
+    });
+    row(`${n}: PassRole of the seed to EC2`, 'Denied', 'iam:PassRole', seed.seedArn, {
+      'iam:PassedToService': 'ec2.amazonaws.com',
+    });
+    row(
+      `${n}: PassRole of the seed without naming a service`,
+      'Denied',
+      'iam:PassRole',
+      seed.seedArn,
+    );
+    row(
+      `${n}: PassRole of an administrator role to EKS Pod Identity`,
+      'Denied',
+      'iam:PassRole',
+      roleArn(s.partition, s.account, '/', 'Admin'),
+      { 'iam:PassedToService': POD_IDENTITY_PRINCIPAL },
+    );
+    row(
+      `${n}: CreateRole of a derived role (pod-identity seeds have none)`,
+      'Denied',
+      'iam:CreateRole',
+      seed.derived,
+      { 'iam:PermissionsBoundary': seed.boundary, ...tags },
+    );
+  }
+  return [];
 }
 
 function objectArn(s: StackIam, key: string): string {
