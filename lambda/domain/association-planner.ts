@@ -96,8 +96,14 @@ export function planAssociations(input: AssociationPlanInput): AssociationPlan {
   const deletes: AssociationDelete[] = [];
   for (const a of input.existing) {
     if (!a.ours) continue;
-    if (!wanted.has(subjectKey(a))) deletes.push({ ...pick(a), why: 'ServiceAccountGone' });
-    else if (a.roleArn !== input.roleArn) deletes.push({ ...pick(a), why: 'WrongRole' });
+    const gone = !wanted.has(subjectKey(a));
+    if (gone || a.roleArn !== input.roleArn) {
+      deletes.push({
+        ...pick(a),
+        associationId: a.associationId,
+        why: gone ? 'ServiceAccountGone' : 'WrongRole',
+      });
+    }
   }
   const deleted = new Set(deletes.map((d) => d.associationId));
 
@@ -150,13 +156,9 @@ export function associationQuotaMessage(cluster: string, quota: number): string 
   return `cluster ${cluster} holds as many EKS Pod Identity associations as its quota allows (${quota}); raise the EKS quota "Pod Identity associations per cluster" in Service Quotas and set clusters[].podIdentity.associationQuota, or delete associations the cluster no longer uses. The next pass associates this ServiceAccount once there is room; the Job stays suspended until then`;
 }
 
-function pick(s: AssociationSubject): AssociationSubject;
-function pick<T extends AssociationSubject & { readonly associationId: string }>(
-  s: T,
-): AssociationSubject & { readonly associationId: string };
-function pick(s: AssociationSubject & { readonly associationId?: string }) {
-  const base = { cluster: s.cluster, namespace: s.namespace, serviceAccount: s.serviceAccount };
-  return s.associationId === undefined ? base : { ...base, associationId: s.associationId };
+/** The subject alone (records carry more than a plan should repeat). */
+function pick(s: AssociationSubject): AssociationSubject {
+  return { cluster: s.cluster, namespace: s.namespace, serviceAccount: s.serviceAccount };
 }
 
 function uniqueSorted(subjects: readonly AssociationSubject[]): AssociationSubject[] {
