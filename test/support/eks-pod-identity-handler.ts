@@ -234,10 +234,8 @@ export class EksPodIdentityHandler extends NodeHttpHandler {
     });
     delete describe.headers['content-length'];
     const { response } = await super.handle(describe, options);
-    const body = response.body as Readable;
-    for await (const _chunk of body) {
-      // Drained so the connection is reused.
-    }
+    // Drained so the connection is reused.
+    (response.body as Readable).resume();
     return response.statusCode === 200;
   }
 }
