@@ -39,6 +39,12 @@ export interface JobGateProps {
    */
   readonly clusterNameValues?: Readonly<Record<string, string>>;
   /**
+   * Clusters a pod-identity seed serves: their session Jobs are held until
+   * their ServiceAccount's association exists (docs/pod-identity.md).
+   * @default none
+   */
+  readonly podIdentityClusters?: readonly string[];
+  /**
    * The Kubernetes group the gate's EKS access entries map its role to; the
    * cdk8s app binds it to `get serviceaccounts` in the allowed namespaces.
    * @default 'kubestash-irsa:job-gate'
@@ -168,6 +174,9 @@ export class JobGate extends Construct {
         CLUSTER_SEEDS: clusters
           .map(([cluster, seeds]) => `${nameOf(cluster)}=${seeds.join(',')}`)
           .join(';'),
+        ...(props.podIdentityClusters === undefined || props.podIdentityClusters.length === 0
+          ? {}
+          : { POD_IDENTITY_CLUSTERS: props.podIdentityClusters.join(' ') }),
         CLUSTER_TOKEN_SECRETS: Object.entries(tokenSecrets)
           .map(([cluster, secret]) => `${nameOf(cluster)}=${secret.secretArn}`)
           .join(';'),

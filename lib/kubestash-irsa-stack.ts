@@ -14,6 +14,7 @@ import {
   alphanumeric,
   clustersOfSeed,
   namespacesOfSeed,
+  podIdentitySeeds,
   roleCreationLimitCeiling,
   seedsOfCluster,
 } from './config/project-config';
@@ -216,6 +217,9 @@ export class KubestashIrsaStack extends Stack {
             .filter(([, seeds]) => seeds.length > 0),
         ),
         clusterNameValues,
+        podIdentityClusters: podIdentitySeeds(config).flatMap((seed) =>
+          clustersOfSeed(config, seed).map((c) => c.name),
+        ),
         accessCheckImage: gate.accessCheckImage,
         accessCheckAttempts: gate.accessCheckAttempts,
         accessCheckDelay: Duration.seconds(gate.accessCheckDelaySeconds),

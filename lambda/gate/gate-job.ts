@@ -8,7 +8,10 @@ import {
   KUBESTASH_MANAGED_BY,
   MANAGED_BY_LABEL,
   ROLE_ARN_ANNOTATION,
+  KUBESTASH_POD_IDENTITY_ANNOTATION,
+  POD_IDENTITY_ASSOCIATION_ANNOTATION,
   SEED_ROLE_ANNOTATION,
+  SESSION_COMPONENTS,
 } from '../ports/annotations';
 import { ACCESS_CHECK_VOLUME, accessCheckContainer } from './access-check-container';
 import { jobObject, pointerSegment } from './admission-review';
@@ -44,13 +47,6 @@ export type GateDecision =
       readonly unread?: true;
     }
   | { readonly gated: true; readonly patch: readonly JsonPatchOperation[]; readonly job: GatedJob };
-
-/** The Jobs of a backup, retention or restore session: the ones that use the bucket. */
-const SESSION_COMPONENTS: ReadonlySet<string> = new Set([
-  'kubestash-backup',
-  'kubestash-cleaner',
-  'kubestash-restore',
-]);
 
 type Screened =
   | { readonly gated: false; readonly reason: string }
@@ -136,6 +132,16 @@ export function gateJob(
         reason: `ServiceAccount ${serviceAccount} does not exist and the Job is no session Job (${COMPONENT_LABEL}=${component || 'none'})`,
       };
     }
+  } else if (facts.cluster !== undefined && settings.podIdentityClusters.includes(facts.cluster)) {
+    const verdict = podIdentityVerdict(
+      job,
+      serviceAccount,
+      lookup.annotations,
+      settings,
+      facts.cluster,
+    );
+    if (verdict !== undefined) return verdict;
+    saBuckets = lookup.annotations[BUCKET_NAMES_ANNOTATION];
   } else {
     const seedRole = lookup.annotations[SEED_ROLE_ANNOTATION];
     if (seedRole === undefined) {
@@ -180,6 +186,59 @@ export function gateJob(
     ),
     job: target,
   };
+}
+
+/**
+ * In a cluster a pod-identity seed serves (docs/pod-identity.md), a Job is
+ * held when its ServiceAccount will get an association from the reconciler
+ * and has none yet: it carries KubeStash's Pod Identity annotation, names a
+ * seed this stack serves there, or runs a backup, retention or restore
+ * session; and has neither its own IRSA role nor the reconciler's association
+ * mark. EKS injects Pod Identity credentials only into pods created after the
+ * association exists, so a Job that started early would run without them.
+ * Undefined: hold it.
+ */
+function podIdentityVerdict(
+  job: JobObject,
+  serviceAccount: string,
+  annotations: Readonly<Record<string, string>>,
+  settings: GateSettings,
+  cluster: string,
+): GateDecision | undefined {
+  const associated = annotations[POD_IDENTITY_ASSOCIATION_ANNOTATION];
+  if (associated !== undefined) {
+    return {
+      gated: false,
+      reason: `ServiceAccount ${serviceAccount} already has its EKS Pod Identity association ${associated}`,
+    };
+  }
+  const own = annotations[ROLE_ARN_ANNOTATION];
+  if (own !== undefined) {
+    return {
+      gated: false,
+      reason: `ServiceAccount ${serviceAccount} has a role of its own (${own})`,
+    };
+  }
+  const seedRole = annotations[SEED_ROLE_ANNOTATION];
+  const served = settings.clusterSeeds[cluster] ?? [];
+  if (seedRole !== undefined && !served.includes(seedNameOf(seedRole))) {
+    return {
+      gated: false,
+      reason: `ServiceAccount ${serviceAccount} names seed ${seedRole}, which this stack does not serve on cluster ${cluster}`,
+    };
+  }
+  const session = SESSION_COMPONENTS.has(job.metadata.labels?.[COMPONENT_LABEL] ?? '');
+  if (
+    seedRole === undefined &&
+    annotations[KUBESTASH_POD_IDENTITY_ANNOTATION] === undefined &&
+    !session
+  ) {
+    return {
+      gated: false,
+      reason: `ServiceAccount ${serviceAccount} asks for no Pod Identity (no ${KUBESTASH_POD_IDENTITY_ANNOTATION}) and the Job is no session Job (a trigger Job)`,
+    };
+  }
+  return undefined;
 }
 
 /**

@@ -23,6 +23,8 @@ export interface GateSettings {
   readonly accessCheckDelaySeconds: number;
   /** Answer without holding any Job; log and hint only (docs/migration.md). */
   readonly observeOnly: boolean;
+  /** Clusters a pod-identity seed serves (docs/pod-identity.md): their session Jobs wait for an association. */
+  readonly podIdentityClusters: readonly string[];
 }
 
 /**
@@ -31,7 +33,8 @@ export interface GateSettings {
  * Formats: ALLOWED_NAMESPACES "a b", BUCKETS "bucket=prefix/ ...",
  * CLUSTER_SEEDS "cluster=seedA,seedB;cluster2=seedC", SEED_NAMESPACES
  * "seedA=ns1 ns2;seedB=ns3" (optional),
- * CLUSTER_TOKEN_SECRETS "cluster=secretArn;cluster2=secretArn".
+ * CLUSTER_TOKEN_SECRETS "cluster=secretArn;cluster2=secretArn",
+ * POD_IDENTITY_CLUSTERS "a b" (optional; none when unset).
  */
 export function readGateSettings(env: Readonly<Record<string, string | undefined>>): GateSettings {
   const get = (name: string): string => requiredEnv(name, env);
@@ -91,6 +94,7 @@ export function readGateSettings(env: Readonly<Record<string, string | undefined
     accessCheckAttempts: positive('ACCESS_CHECK_ATTEMPTS', 100),
     accessCheckDelaySeconds: positive('ACCESS_CHECK_DELAY_SECONDS', 300),
     observeOnly: flag('GATE_OBSERVE_ONLY', env),
+    podIdentityClusters: words(env.POD_IDENTITY_CLUSTERS ?? ''),
   };
 }
 

@@ -4,6 +4,7 @@ import { STSClient } from '@aws-sdk/client-sts';
 import { Logger } from '@aws-lambda-powertools/logger';
 import { MetricUnit, Metrics } from '@aws-lambda-powertools/metrics';
 import type { SQSBatchItemFailure, SQSBatchResponse, SQSEvent } from 'aws-lambda';
+import { EksPodIdentityAdapter } from '../adapters/eks/eks-pod-identity-adapter';
 import { IamAdapter } from '../adapters/iam/iam-adapter';
 import { EksClusterConnector } from '../adapters/kubernetes/eks-cluster-connector';
 import { eksKubernetesClient } from '../adapters/kubernetes/eks-kubernetes-client';
@@ -12,6 +13,8 @@ import { DetailType, reconcileEventSchema } from '../events/reconcile-event';
 import type { KubernetesPort } from '../ports/kubernetes-port';
 import { PassLedger, answeredBy } from '../reconciler/pass-coalescing';
 import type { QueuedEvent } from '../reconciler/pass-coalescing';
+import { reconcilePodIdentitySeed } from '../reconciler/reconcile-pod-identity-seed';
+import type { PodIdentityResult } from '../reconciler/reconcile-pod-identity-seed';
 import { reconcileSeed } from '../reconciler/reconcile-seed';
 import type { ReconcileOptions, ReconcileResult } from '../reconciler/reconcile-seed';
 import { gateReleaseOptions, readReconcilerEnv } from '../reconciler/reconciler-settings';
@@ -31,6 +34,11 @@ import { requiredEnv } from '../required-env';
 export interface ReconcileHandlerDeps {
   readonly env: ReconcilerEnv;
   readonly reconcile: (seed: SeedEnv, options: ReconcileOptions) => Promise<ReconcileResult>;
+  /** The pass of a seed in pod-identity mode (docs/pod-identity.md); needed only when such a seed is configured. */
+  readonly reconcilePodIdentity?: (
+    seed: SeedEnv,
+    options: ReconcileOptions,
+  ) => Promise<PodIdentityResult>;
   readonly logger: Logger;
   readonly metrics: Metrics;
   /** @default Date.now */
@@ -56,6 +64,9 @@ export function createReconcileHandler(deps: ReconcileHandlerDeps) {
   const seeds = new Map(deps.env.RECONCILER_SEEDS.map((s) => [s.name, s]));
   const names = [...seeds.keys()].sort();
   const gate = gateReleaseOptions(deps.env);
+  const podIdentityClusters = deps.env.RECONCILER_SEEDS.filter(
+    (s) => s.mode === 'pod-identity',
+  ).flatMap((s) => s.clusters.map((c) => c.name));
   const ledger = new PassLedger();
   const now = deps.now ?? Date.now;
   const sleep = deps.sleep ?? ((ms: number) => new Promise<void>((r) => setTimeout(r, ms)));
@@ -135,14 +146,30 @@ export function createReconcileHandler(deps: ReconcileHandlerDeps) {
     await pass(seed, now());
   }
 
-  async function pass(seed: SeedEnv, start: number): Promise<ReconcileResult> {
-    const result = await deps.reconcile(seed, {
+  async function pass(
+    seed: SeedEnv,
+    start: number,
+  ): Promise<{ readonly markedJobs?: ReadonlySet<string> }> {
+    const options: ReconcileOptions = {
       emptyRoleGracePeriodSeconds: deps.env.EMPTY_ROLE_GRACE_SECONDS,
       otherSeeds: names.filter((n) => n !== seed.name),
       reportUnknownSeeds: seed.name === names[0],
       watchedNamespaces: deps.env.WATCHED_NAMESPACES,
       gate,
-    });
+      podIdentityClusters,
+    };
+    if (seed.mode === 'pod-identity') {
+      if (deps.reconcilePodIdentity === undefined) {
+        throw new Error(
+          `seed ${seed.name} is in pod-identity mode but this handler was built without reconcilePodIdentity`,
+        );
+      }
+      const identity = await deps.reconcilePodIdentity(seed, options);
+      reportPodIdentity(deps, seed.name, identity);
+      ledger.completed(seed.name, start, identity.markedJobs);
+      return identity;
+    }
+    const result = await deps.reconcile(seed, options);
     report(deps, seed.name, result, now() - start);
     // Granted what it could, but a role it needs was not created: the message returns to the
     // queue (and the pass answers nothing), so the next run tries again.
@@ -263,6 +290,54 @@ function fullestTrustPolicy(r: ReconcileResult): number {
   return Math.max(0, ...kept.map((role) => policyFill(role.size, role.quota)));
 }
 
+function reportPodIdentity(deps: ReconcileHandlerDeps, seed: string, r: PodIdentityResult): void {
+  deps.logger.info('reconciled', {
+    seed,
+    mode: 'pod-identity',
+    associationsCreated: r.created,
+    associationsDeleted: r.deleted,
+    annotated: r.annotated,
+    refused: r.plan.refusals.length,
+    raced: r.raced,
+    settleWaitMs: r.settleWaitMs,
+    warnings: r.warnings,
+    ...(r.jobs === undefined ? {} : { jobs: r.jobs }),
+  });
+  for (const refusal of r.plan.refusals) deps.logger.warn('refused', { seed, ...refusal });
+  const emit = (
+    name: string,
+    unit: (typeof MetricUnit)[keyof typeof MetricUnit],
+    value: number,
+  ) => {
+    const metric = deps.metrics.singleMetric();
+    metric.addDimension('Seed', seed);
+    metric.addMetric(name, unit, value);
+  };
+  emit('ServiceAccountsGranted', MetricUnit.Count, r.plan.granted.length + r.created);
+  emit('Refusals', MetricUnit.Count, r.plan.refusals.length);
+  emit('EksWrites', MetricUnit.Count, r.created + r.deleted);
+  const quotaRefusals =
+    r.plan.refusals.filter((x) => x.reason === 'AssociationQuotaReached').length +
+    r.quotaReached.length;
+  if (quotaRefusals > 0) {
+    deps.logger.error('Pod Identity association quota reached', {
+      seed,
+      clusters: [...new Set([...r.quotaReached, ...r.plan.refusals.map((x) => x.cluster)])],
+    });
+    emit('AssociationQuotaReached', MetricUnit.Count, quotaRefusals);
+  }
+  if (r.jobs !== undefined) {
+    emit('JobsReleased', MetricUnit.Count, r.jobs.released);
+    emit('JobsHeld', MetricUnit.Count, r.jobs.held);
+  }
+  for (const u of r.unreachableClusters) {
+    deps.logger.error('cluster API server unreachable', { seed, ...u });
+    const metric = deps.metrics.singleMetric();
+    metric.addDimension('Cluster', u.cluster);
+    metric.addMetric('ClusterUnreachable', MetricUnit.Count, 1);
+  }
+}
+
 // Created once per module: warm invocations reuse clients, tokens and connections.
 const logger = new Logger({ serviceName: 'reconciler' });
 const metrics = new Metrics({ namespace: METRICS_NAMESPACE, serviceName: RECONCILER_SERVICE });
@@ -296,10 +371,17 @@ export const handler = async (event: SQSEvent): Promise<SQSBatchResponse> => {
     const iam = new IamAdapter(
       new IAMClient({ maxAttempts: 8, retryMode: 'adaptive', requestHandler }),
     );
+    const podIdentity = new EksPodIdentityAdapter(eks);
     built = createReconcileHandler({
       env,
       reconcile: (seed, options) =>
         reconcileSeed({ iam, kubernetes, webIdentity, now: () => new Date() }, seed, options),
+      reconcilePodIdentity: (seed, options) =>
+        reconcilePodIdentitySeed(
+          { iam, eks: podIdentity, kubernetes, now: () => new Date() },
+          seed,
+          options,
+        ),
       logger,
       metrics,
     });

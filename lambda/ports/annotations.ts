@@ -19,6 +19,30 @@ export const MANAGED_BY_LABEL = 'app.kubernetes.io/managed-by';
 /** Label KubeStash puts on session Jobs: `kubestash-backup`, `kubestash-cleaner` (retention), `kubestash-restore`. */
 export const COMPONENT_LABEL = 'app.kubernetes.io/component';
 
+/** Values of {@link COMPONENT_LABEL} on the Jobs of a backup, retention or restore session: the ones that use the bucket. */
+export const SESSION_COMPONENTS: ReadonlySet<string> = new Set([
+  'kubestash-backup',
+  'kubestash-cleaner',
+  'kubestash-restore',
+]);
+
+/**
+ * On a ServiceAccount, written by KubeStash in EKS Pod Identity mode: the
+ * operator ServiceAccount's own association ID, copied onto the ServiceAccounts
+ * it makes, as it copies `eks.amazonaws.com/role-arn` into
+ * {@link SEED_ROLE_ANNOTATION} in IRSA mode (kubestash/apimachinery
+ * `pkg/cloud/irsa.go`, `PodIdentityAssociationIDAnnotationKey`). Its presence
+ * says "this ServiceAccount wants Pod Identity"; its value is not ours to use.
+ */
+export const KUBESTASH_POD_IDENTITY_ANNOTATION = 'klusters.dev/pod-identity-association-id';
+
+/**
+ * On a ServiceAccount, written by the reconciler in pod-identity mode once
+ * its association exists and has had time to take effect: the association ID.
+ * The job gate lets a Job whose ServiceAccount carries it pass unheld.
+ */
+export const POD_IDENTITY_ASSOCIATION_ANNOTATION = 'kubestash-irsa.io/pod-identity-association';
+
 /** Value of {@link MANAGED_BY_LABEL} on KubeStash's Jobs. */
 export const KUBESTASH_MANAGED_BY = 'kubestash.com';
 

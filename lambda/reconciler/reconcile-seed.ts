@@ -59,6 +59,8 @@ export interface ReconcileOptions {
   readonly watchedNamespaces?: readonly string[];
   /** Release the Jobs the job gate holds; undefined when the stack has no gate. */
   readonly gate?: ReleaseOptions;
+  /** Clusters a pod-identity seed serves (their held Jobs are that seed's to release). */
+  readonly podIdentityClusters?: readonly string[];
 }
 
 export interface ReconcileResult {
@@ -600,6 +602,7 @@ async function releaseStep(
       ),
       otherSeeds: options.otherSeeds,
       reportOrphans: options.reportUnknownSeeds,
+      podIdentityClusters: options.podIdentityClusters,
     },
     options.gate,
   );

@@ -55,6 +55,13 @@ export interface ReleaseInput {
   readonly otherSeeds: readonly string[];
   /** Tell about Jobs whose ServiceAccount no seed serves (one seed's pass does, so once). */
   readonly reportOrphans: boolean;
+  /**
+   * Clusters a pod-identity seed serves: there a held Job whose ServiceAccount
+   * names no seed is that seed's to release (its ServiceAccounts carry no seed
+   * annotation), not an orphan to release without a role.
+   * @default none
+   */
+  readonly podIdentityClusters?: readonly string[];
 }
 
 /** What the release step did, and which Jobs it saw carrying the gate's mark. */
@@ -239,6 +246,9 @@ async function judge(
   const seedRole = account.annotations[SEED_ROLE_ANNOTATION];
   if (seedRole !== undefined && input.otherSeeds.includes(seedNameOf(seedRole)))
     return { kind: 'not-mine' };
+  if (seedRole === undefined && (input.podIdentityClusters ?? []).includes(cluster)) {
+    return { kind: 'not-mine' };
+  }
   if (seedRole === undefined) {
     const own = account.annotations[ROLE_ARN_ANNOTATION];
     return {

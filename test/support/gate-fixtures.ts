@@ -25,6 +25,7 @@ export const SETTINGS: GateSettings = {
   accessCheckAttempts: 12,
   accessCheckDelaySeconds: 5,
   observeOnly: false,
+  podIdentityClusters: [],
 };
 
 /**

@@ -306,3 +306,59 @@ describe('gateJob decides from the ServiceAccount', () => {
     expect(env.TARGETS?.split(' ')).toHaveLength(1);
   });
 });
+
+describe('gateJob in a cluster a pod-identity seed serves', () => {
+  const podSettings = { ...SETTINGS, podIdentityClusters: ['prod-cluster'] };
+  const found = (annotations: Record<string, string>): AdmissionFacts => ({
+    cluster: 'prod-cluster',
+    serviceAccount: { kind: 'found', annotations },
+  });
+  // KubeStash copies the operator's association ID (kubestash/apimachinery pkg/cloud/irsa.go).
+  const marker = { 'klusters.dev/pod-identity-association-id': 'a-operator0000000000' };
+
+  test.each([
+    ['KubeStash marks it for Pod Identity', marker],
+    ['it names the seed this stack serves', { 'go.klusters.dev/seed-role-name': SEED_ARN }],
+  ])('holds a session Job whose ServiceAccount has no association yet: %s', (_why, annotations) => {
+    expect(gateJob(fixture(), podSettings, found(annotations)).gated).toBe(true);
+  });
+
+  test.each([
+    [
+      'it has its association already',
+      { ...marker, 'kubestash-irsa.io/pod-identity-association': 'a-0123' },
+      'already has its EKS Pod Identity association a-0123',
+    ],
+    [
+      'it has an IRSA role of its own',
+      { 'eks.amazonaws.com/role-arn': 'arn:aws:iam::111122223333:role/Mine' },
+      'a role of its own',
+    ],
+    [
+      'it names a seed this stack does not serve',
+      { 'go.klusters.dev/seed-role-name': 'arn:aws:iam::111122223333:role/Other' },
+      'does not serve',
+    ],
+  ])('lets it pass when %s', (_why, annotations, reason) => {
+    const decision = gateJob(fixture(), podSettings, found(annotations));
+    expect(decision.gated).toBe(false);
+    if (!decision.gated) expect(decision.reason).toContain(reason);
+  });
+
+  test('holds a backup session Job whatever its ServiceAccount carries', () => {
+    const review = fixture((r) => {
+      const labels = (r.request.object.metadata as { labels: Record<string, string> }).labels;
+      labels['app.kubernetes.io/component'] = 'kubestash-backup';
+    });
+    expect(gateJob(review, podSettings, found({})).gated).toBe(true);
+  });
+
+  test('lets a trigger Job pass (no session component, no Pod Identity mark)', () => {
+    const review = fixture((r) => {
+      const labels = (r.request.object.metadata as { labels: Record<string, string> }).labels;
+      delete labels['app.kubernetes.io/component'];
+    });
+    const decision = gateJob(review, podSettings, found({}));
+    expect(decision.gated).toBe(false);
+  });
+});
