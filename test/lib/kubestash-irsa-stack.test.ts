@@ -42,7 +42,13 @@ const variants: [string, Parameters<typeof synthExampleStack>[0]][] = [
         podIdentity: { installAgent: true },
       });
       c.seeds[0].clusters = ['prod-cluster'];
-      c.seeds.push({ name: 'PodIdentityRole', mode: 'pod-identity', clusters: ['auto-cluster'] });
+      c.seeds[0].namespaces = ['demo'];
+      c.seeds.push({
+        name: 'PodIdentityRole',
+        mode: 'pod-identity',
+        clusters: ['auto-cluster'],
+        namespaces: ['demo'],
+      });
     },
   ],
   [

@@ -34,6 +34,7 @@ describe('readGateSettings', () => {
       accessCheckAttempts: 12,
       accessCheckDelaySeconds: 5,
       observeOnly: false,
+      podIdentityClusters: [],
     });
   });
 
@@ -43,6 +44,10 @@ describe('readGateSettings', () => {
 
   test('GATE_OBSERVE_ONLY: true observes, unset or false gates, anything else is refused', () => {
     expect(readGateSettings({ ...ENV, GATE_OBSERVE_ONLY: 'true' }).observeOnly).toBe(true);
+    expect(
+      readGateSettings({ ...ENV, POD_IDENTITY_CLUSTERS: 'auto-cluster dr-cluster' })
+        .podIdentityClusters,
+    ).toEqual(['auto-cluster', 'dr-cluster']);
     expect(readGateSettings({ ...ENV, GATE_OBSERVE_ONLY: 'false' }).observeOnly).toBe(false);
     expect(() => readGateSettings({ ...ENV, GATE_OBSERVE_ONLY: 'yes' })).toThrow(
       'GATE_OBSERVE_ONLY: "yes" is not true or false',

@@ -275,12 +275,12 @@ describe('project config', () => {
       'two pod-identity seeds on one cluster',
       (c) =>
         (c.seeds = [
-          { name: 'KubestashRole', mode: 'pod-identity' },
-          { name: 'VeleroRole', mode: 'pod-identity' },
+          { name: 'KubestashRole', mode: 'pod-identity', namespaces: ['demo'] },
+          { name: 'VeleroRole', mode: 'pod-identity', namespaces: ['demo'] },
         ]),
       'config.seeds.1.mode',
       '"pod-identity"',
-      'seed KubestashRole already serves cluster prod-cluster',
+      'seed KubestashRole already serves namespace demo of cluster prod-cluster',
     ],
     [
       'association quota below one',
@@ -333,8 +333,13 @@ describe('project config', () => {
     const input = exampleConfigInput() as Mutable;
     input.clusters.push({ ...input.clusters[0], name: 'staging' });
     input.seeds = [
-      { name: 'KubestashRole', mode: 'pod-identity', clusters: ['prod-cluster'] },
-      { name: 'StagingRole', mode: 'pod-identity', clusters: ['staging'] },
+      {
+        name: 'KubestashRole',
+        mode: 'pod-identity',
+        clusters: ['prod-cluster'],
+        namespaces: ['demo'],
+      },
+      { name: 'StagingRole', mode: 'pod-identity', clusters: ['staging'], namespaces: ['demo'] },
     ];
     expect(loadConfig({ config: input as ProjectConfigInput }).seeds).toHaveLength(2);
   });
