@@ -16,6 +16,7 @@ import { KubernetesHttpClient } from '../lambda/adapters/kubernetes/kubernetes-h
 import { KUBERNETES_RBAC_RULES } from '../lambda/adapters/kubernetes/kubernetes-rbac-rules';
 import { createReconcileHandler } from '../lambda/handlers/reconcile';
 import { reconcileSeed } from '../lambda/reconciler/reconcile-seed';
+import { benchPodIdentity } from './bench-pod-identity';
 import { bundleSize } from './bundle-size';
 import { FaultyAwsHandler } from '../test/support/faulty-aws-handler';
 import { KubernetesTestServer } from '../test/support/kubernetes-test-server';
@@ -152,7 +153,10 @@ function annotated(server: KubernetesTestServer, name: string): boolean {
   return sa?.metadata?.annotations?.['eks.amazonaws.com/role-arn'] !== undefined;
 }
 
-main().catch((error: unknown) => {
+// `-- --mode pod-identity` runs the Pod Identity benchmark instead.
+const modeAt = process.argv.indexOf('--mode');
+const run = process.argv[modeAt + 1] === 'pod-identity' && modeAt >= 0 ? benchPodIdentity : main;
+run().catch((error: unknown) => {
   console.error(error);
   process.exit(1);
 });
