@@ -156,7 +156,7 @@ export function createReconcileHandler(deps: ReconcileHandlerDeps) {
       reportUnknownSeeds: seed.name === names[0],
       watchedNamespaces: deps.env.WATCHED_NAMESPACES,
       gate,
-      podIdentityClusters,
+      ...(podIdentityClusters.length === 0 ? {} : { podIdentityClusters }),
     };
     if (seed.mode === 'pod-identity') {
       if (deps.reconcilePodIdentity === undefined) {
