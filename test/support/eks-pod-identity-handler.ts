@@ -115,7 +115,7 @@ export class EksPodIdentityHandler extends NodeHttpHandler {
     id: string | undefined,
     request: HttpRequest,
   ): HttpResponse {
-    if (call === 'Create') return this.create(cluster, JSON.parse(String(request.body ?? '{}')));
+    if (call === 'Create') return this.create(cluster, JSON.parse(bodyText(request.body)));
     if (call === 'List') return this.list(cluster, request.query ?? {});
     const found = id === undefined ? undefined : this.associations.get(id);
     if (found === undefined || found.clusterName !== cluster) {
@@ -284,4 +284,11 @@ function answer(statusCode: number, body: unknown, errorType?: string): HttpResp
     },
     body: Readable.from([Buffer.from(JSON.stringify(body))]),
   });
+}
+
+/** The request body as text: the SDK hands a string or bytes (a Uint8Array) to the handler. */
+function bodyText(body: unknown): string {
+  if (body === undefined || body === null) return '{}';
+  if (body instanceof Uint8Array) return new TextDecoder().decode(body);
+  return typeof body === 'string' ? body : '{}';
 }
