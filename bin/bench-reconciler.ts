@@ -12,14 +12,13 @@ import { Metrics } from '@aws-lambda-powertools/metrics';
 import type { SQSRecord } from 'aws-lambda';
 import { performance } from 'node:perf_hooks';
 import { IamAdapter } from '../lambda/adapters/iam/iam-adapter';
-import { KubernetesHttpClient } from '../lambda/adapters/kubernetes/kubernetes-http-client';
-import { KUBERNETES_RBAC_RULES } from '../lambda/adapters/kubernetes/kubernetes-rbac-rules';
 import { createReconcileHandler } from '../lambda/handlers/reconcile';
 import { reconcileSeed } from '../lambda/reconciler/reconcile-seed';
 import { benchPodIdentity } from './bench-pod-identity';
 import { bundleSize } from './bundle-size';
 import { FaultyAwsHandler } from '../test/support/faulty-aws-handler';
-import { KubernetesTestServer } from '../test/support/kubernetes-test-server';
+import type { KubernetesTestServer } from '../test/support/kubernetes-test-server';
+import { startConnectedTestServer } from '../test/support/kubernetes-test-server';
 import { createSeedRole } from '../test/support/moto-seed';
 import { MOTO_ACCOUNT, MOTO_CLIENT_CONFIG, startMotoServer } from '../test/support/moto-server';
 
@@ -36,14 +35,7 @@ async function main(): Promise<void> {
     `Reconciler benchmark: ${COUNT} ServiceAccounts in a burst, events in FIFO batches of 10\n`,
   );
   const moto = await startMotoServer();
-  const server = await new KubernetesTestServer({
-    acceptToken: TOKEN,
-    rbacRules: KUBERNETES_RBAC_RULES,
-  }).start();
-  const kube = new KubernetesHttpClient({
-    connection: async () => ({ server: server.url, caPem: server.caPem }),
-    tokens: { token: async () => TOKEN, invalidate: () => {} },
-  });
+  const { server, kube } = await startConnectedTestServer({ token: TOKEN });
   try {
     await createSeedRole(new IAMClient({ ...MOTO_CLIENT_CONFIG, endpoint: moto.endpoint }));
 

@@ -7,8 +7,7 @@ import { Logger } from '@aws-lambda-powertools/logger';
 import { Metrics } from '@aws-lambda-powertools/metrics';
 import { EventBridgePublisher } from '../../lambda/adapters/eventbridge/event-bridge-publisher';
 import { IamAdapter } from '../../lambda/adapters/iam/iam-adapter';
-import { KubernetesHttpClient } from '../../lambda/adapters/kubernetes/kubernetes-http-client';
-import { KUBERNETES_RBAC_RULES } from '../../lambda/adapters/kubernetes/kubernetes-rbac-rules';
+import type { KubernetesHttpClient } from '../../lambda/adapters/kubernetes/kubernetes-http-client';
 import { StsWebIdentity } from '../../lambda/adapters/sts/sts-web-identity';
 import { createJobGateHandler } from '../../lambda/handlers/job-gate';
 import { SEED_ROLE_ANNOTATION } from '../../lambda/ports/annotations';
@@ -17,7 +16,8 @@ import { createReconcileHandler } from '../../lambda/handlers/reconcile';
 import { reconcileSeed } from '../../lambda/reconciler/reconcile-seed';
 import { GATE_PATH, SETTINGS, fixtureTokens } from './gate-fixtures';
 import { applyJsonPatch } from './json-patch';
-import { KubernetesTestServer } from './kubernetes-test-server';
+import type { KubernetesTestServer } from './kubernetes-test-server';
+import { startConnectedTestServer } from './kubernetes-test-server';
 import { admissionReviewOf } from './kubestash-objects';
 import type { KubestashObjects } from './kubestash-objects';
 import { MotoPipeline, PIPELINE_BUS, asSqsRecord } from './moto-pipeline';
@@ -76,14 +76,7 @@ export class GateFlow {
 
   static async start(options: GateFlowOptions = {}): Promise<GateFlow> {
     const moto = await startMotoServer();
-    const server = await new KubernetesTestServer({
-      acceptToken: TOKEN,
-      rbacRules: KUBERNETES_RBAC_RULES,
-    }).start();
-    const kube = new KubernetesHttpClient({
-      connection: async () => ({ server: server.url, caPem: server.caPem }),
-      tokens: { token: async () => TOKEN, invalidate: () => {} },
-    });
+    const { server, kube } = await startConnectedTestServer({ token: TOKEN });
     await createSeedRole(new IAMClient({ ...MOTO_CLIENT_CONFIG, endpoint: moto.endpoint }), {
       allowedNamespaces: options.allowedNamespaces,
     });

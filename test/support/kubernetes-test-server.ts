@@ -7,7 +7,11 @@ import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
-import { rbacAllows } from '../../lambda/adapters/kubernetes/kubernetes-rbac-rules';
+import { KubernetesHttpClient } from '../../lambda/adapters/kubernetes/kubernetes-http-client';
+import {
+  KUBERNETES_RBAC_RULES,
+  rbacAllows,
+} from '../../lambda/adapters/kubernetes/kubernetes-rbac-rules';
 import type { KubernetesPolicyRule } from '../../lambda/adapters/kubernetes/kubernetes-rbac-rules';
 
 const run = promisify(execFile);
@@ -1020,4 +1024,24 @@ function jobTemplateChange(current: Json, patched: Json): string | undefined {
   const mutable = spec(current).suspend === true && status.startTime === undefined;
   if (mutable && withoutMeta(before) === withoutMeta(after)) return undefined;
   return 'spec.template: Invalid value: field is immutable';
+}
+
+/**
+ * A started test server that accepts the bearer `token` and enforces `rbacRules`
+ * (the reconciler's, unless given), and an HTTP client connected to it with that
+ * token: the pair every harness and bench starts from.
+ */
+export async function startConnectedTestServer(options: {
+  readonly token: string;
+  readonly rbacRules?: readonly KubernetesPolicyRule[];
+}): Promise<{ server: KubernetesTestServer; kube: KubernetesHttpClient }> {
+  const server = await new KubernetesTestServer({
+    acceptToken: options.token,
+    rbacRules: options.rbacRules ?? KUBERNETES_RBAC_RULES,
+  }).start();
+  const kube = new KubernetesHttpClient({
+    connection: async () => ({ server: server.url, caPem: server.caPem }),
+    tokens: { token: async () => options.token, invalidate: () => {} },
+  });
+  return { server, kube };
 }

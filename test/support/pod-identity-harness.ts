@@ -4,14 +4,12 @@ import { Metrics } from '@aws-lambda-powertools/metrics';
 import type { SQSRecord } from 'aws-lambda';
 import { EksPodIdentityAdapter } from '../../lambda/adapters/eks/eks-pod-identity-adapter';
 import { IamAdapter } from '../../lambda/adapters/iam/iam-adapter';
-import { KubernetesHttpClient } from '../../lambda/adapters/kubernetes/kubernetes-http-client';
-import { KUBERNETES_RBAC_RULES } from '../../lambda/adapters/kubernetes/kubernetes-rbac-rules';
 import { createReconcileHandler } from '../../lambda/handlers/reconcile';
 import { POD_IDENTITY_ASSOCIATION_ANNOTATION } from '../../lambda/ports/annotations';
 import { reconcilePodIdentitySeed } from '../../lambda/reconciler/reconcile-pod-identity-seed';
 import { reconcileSeed } from '../../lambda/reconciler/reconcile-seed';
 import type { EksPodIdentityHandler } from './eks-pod-identity-handler';
-import { KubernetesTestServer } from './kubernetes-test-server';
+import { startConnectedTestServer } from './kubernetes-test-server';
 import { motoEksWithPodIdentity } from './moto-eks';
 import { createSeedRole } from './moto-seed';
 import { MOTO_ACCOUNT, MOTO_CLIENT_CONFIG } from './moto-server';
@@ -35,14 +33,7 @@ export async function podIdentityHarness(
     readonly sleep?: (ms: number) => Promise<void>;
   } = {},
 ) {
-  const server = await new KubernetesTestServer({
-    acceptToken: TOKEN,
-    rbacRules: KUBERNETES_RBAC_RULES,
-  }).start();
-  const kube = new KubernetesHttpClient({
-    connection: async () => ({ server: server.url, caPem: server.caPem }),
-    tokens: { token: async () => TOKEN, invalidate: () => {} },
-  });
+  const { server, kube } = await startConnectedTestServer({ token: TOKEN });
   const iamClient = new IAMClient({ ...MOTO_CLIENT_CONFIG, endpoint: motoEndpoint });
   await createSeedRole(iamClient);
   const { eks, handler } = await motoEksWithPodIdentity(motoEndpoint, [POD_CLUSTER], {
