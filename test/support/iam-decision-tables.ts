@@ -152,6 +152,15 @@ function seedFacts(s: StackIam): SeedFacts[] {
   });
 }
 
+/** Adds one row to a table: a named request and the decision IAM must make. */
+type AddRow = (
+  name: string,
+  expect: Decision,
+  action: string,
+  resource: string,
+  context?: Record<string, string | string[]>,
+) => void;
+
 /** The rows of one table: one principal under one policy set, one call per request. */
 function tableRows(
   rows: DecisionRow[],
@@ -159,13 +168,7 @@ function tableRows(
   policies: PolicySet,
   principal: string,
   resourceAccount: string,
-): (
-  name: string,
-  expect: Decision,
-  action: string,
-  resource: string,
-  context?: Record<string, string | string[]>,
-) => void {
+): AddRow {
   return (name, expect, action, resource, context = {}) => {
     rows.push({
       table,
@@ -864,16 +867,7 @@ function clustersOfSeedNames(s: StackIam, seedName: string): string[] {
  * in the seed's clusters only, tagged as the seed's on create and deleted only
  * when so tagged, and the seed passed to EKS Pod Identity only.
  */
-function podIdentityReconcilerRows(
-  s: StackIam,
-  row: (
-    name: string,
-    expect: Decision,
-    action: string,
-    resource: string,
-    context?: Record<string, string | string[]>,
-  ) => void,
-): DecisionRow[] {
+function podIdentityReconcilerRows(s: StackIam, row: AddRow): DecisionRow[] {
   const facts = seedFacts(s);
   for (const seed of facts.filter((f) => f.mode === 'pod-identity')) {
     const served = clustersOfSeedNames(s, seed.name);
@@ -1321,16 +1315,7 @@ function functionRoleRows(
   s: StackIam,
   table: string,
   description: RegExp,
-  build: (
-    row: (
-      name: string,
-      expect: Decision,
-      action: string,
-      resource: string,
-      context?: Record<string, string | string[]>,
-    ) => void,
-    logGroup: string,
-  ) => void,
+  build: (row: AddRow, logGroup: string) => void,
 ): DecisionRow[] {
   const role = s.roleByDescription(description);
   const policies: PolicySet = { identityPolicies: s.identityPolicies(role) };
