@@ -32,18 +32,15 @@ export function reconcilerSeedMetric(
   metricName: ReconcilerMetricName,
   options: ProjectMetricOptions & { readonly reason?: string },
 ): cloudwatch.Metric {
-  return new cloudwatch.Metric({
-    namespace: METRICS_NAMESPACE,
+  return projectMetric(
     metricName,
-    dimensionsMap: {
+    {
       service: RECONCILER_SERVICE,
       [SEED_DIMENSION]: seed,
       ...(options.reason === undefined ? {} : { [REASON_DIMENSION]: options.reason }),
     },
-    statistic: options.statistic,
-    period: options.period ?? Duration.minutes(5),
-    ...(options.label === undefined ? {} : { label: options.label }),
-  });
+    options,
+  );
 }
 
 /**
@@ -54,14 +51,11 @@ export function clusterUnreachableMetric(
   cluster: string,
   options: ProjectMetricOptions,
 ): cloudwatch.Metric {
-  return new cloudwatch.Metric({
-    namespace: METRICS_NAMESPACE,
-    metricName: ReconcilerMetric.ClusterUnreachable,
-    dimensionsMap: { service: RECONCILER_SERVICE, [CLUSTER_DIMENSION]: cluster },
-    statistic: options.statistic,
-    period: options.period ?? Duration.minutes(5),
-    ...(options.label === undefined ? {} : { label: options.label }),
-  });
+  return projectMetric(
+    ReconcilerMetric.ClusterUnreachable,
+    { service: RECONCILER_SERVICE, [CLUSTER_DIMENSION]: cluster },
+    options,
+  );
 }
 
 /** One of the job gate's metrics (dimension `service`). */
@@ -69,10 +63,19 @@ export function gateMetric(
   metricName: GateMetricName,
   options: ProjectMetricOptions,
 ): cloudwatch.Metric {
+  return projectMetric(metricName, { service: JOB_GATE_SERVICE }, options);
+}
+
+/** A metric in the project's namespace; the period defaults to 5 minutes. */
+function projectMetric(
+  metricName: ReconcilerMetricName | GateMetricName,
+  dimensionsMap: Record<string, string>,
+  options: ProjectMetricOptions,
+): cloudwatch.Metric {
   return new cloudwatch.Metric({
     namespace: METRICS_NAMESPACE,
     metricName,
-    dimensionsMap: { service: JOB_GATE_SERVICE },
+    dimensionsMap,
     statistic: options.statistic,
     period: options.period ?? Duration.minutes(5),
     ...(options.label === undefined ? {} : { label: options.label }),
