@@ -73,7 +73,7 @@ export function createReconcileHandler(deps: ReconcileHandlerDeps) {
   return async (event: SQSEvent): Promise<SQSBatchResponse> => {
     const done = new Set<string>();
     const failures: SQSBatchItemFailure[] = [];
-    const read = event.Records.map((record) => ({ record, ...eventOf(record.body) }));
+    const read = event.Records.map((record) => ({ record, ...eventOf(record.body, now()) }));
     let coalesced = 0;
     for (const { record, seed: seedName, ...queued } of read) {
       if (failures.length > 0) {
@@ -182,8 +182,11 @@ export function createReconcileHandler(deps: ReconcileHandlerDeps) {
 /**
  * The seed an SQS body names, and what tells which pass answers it (its
  * time in epoch ms, its id, the Job a hint names); each undefined if unreadable.
+ * A time after `now` (epoch ms) is read as `now`: PutEvents lets its caller set
+ * `Time` (https://docs.aws.amazon.com/eventbridge/latest/APIReference/API_PutEventsRequestEntry.html),
+ * and a pass must not wait for a moment that has not come.
  */
-function eventOf(body: string): QueuedEvent & { seed?: string } {
+function eventOf(body: string, now: number): QueuedEvent & { seed?: string } {
   try {
     const json: unknown = JSON.parse(body);
     const parsed = reconcileEventSchema.safeParse(json);
@@ -193,7 +196,7 @@ function eventOf(body: string): QueuedEvent & { seed?: string } {
     const event = parsed.data;
     return {
       seed: event.detail.seed,
-      ...(Number.isNaN(time) ? {} : { time }),
+      ...(Number.isNaN(time) ? {} : { time: Math.min(time, now) }),
       ...(typeof id === 'string' ? { id } : {}),
       ...(event['detail-type'] === DetailType.jobGated
         ? { job: `${event.detail.cluster}/${event.detail.namespace}/${event.detail.job}` }

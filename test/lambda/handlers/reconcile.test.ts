@@ -421,6 +421,15 @@ describe('reconcile handler: events coalesce across batches', () => {
     expect(calls.map((c) => c.at)).toEqual([T0, T0 + 650, T0 + 2_000, T0 + 4_000]);
   });
 
+  test('a hint stamped in the future (PutEvents lets its caller set Time) is read as now: its pass waits one answer window, not until that time', async () => {
+    const { h, calls, slept } = clocked();
+    const forged = hint('KubestashRole', T0 + 86_400_000, 'job-0');
+    expect((await h({ Records: [record('0', forged)] })).batchItemFailures).toEqual([]);
+    // At once (idle), then once T0's second is over and settled: as for a hint stamped now.
+    expect(calls.map((c) => c.at)).toEqual([T0, T0 + 2_000]);
+    expect(slept).toEqual([1_850]);
+  });
+
   test('a hint stamped after the last pass started gets its own pass; other seeds are not held by it', async () => {
     const { h, calls, advance, now } = clocked();
     await h({ Records: [record('1', hint('KubestashRole', T0, 'a'))] });
