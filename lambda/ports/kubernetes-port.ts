@@ -63,6 +63,16 @@ export interface KubernetesEventSpec {
 /** `duplicate`: the same Event (object, reason, type, message) is already recorded. */
 export type EventOutcome = 'created' | 'duplicate';
 
+/**
+ * Requests one step of a pass keeps in flight to the API servers (so at
+ * most this many to any one cluster): as many as
+ * the HTTPS transport pools connections (adapters/kubernetes/https-transport.ts),
+ * far below what the API server admits before it throttles
+ * (`--max-requests-inflight`, default 400;
+ * https://kubernetes.io/docs/reference/command-line-tools-reference/kube-apiserver/).
+ */
+export const API_SERVER_CONCURRENCY = 8;
+
 export interface KubernetesPort {
   /** Every ServiceAccount in the namespace, read page by page. */
   listServiceAccounts(namespace: string): Promise<ServiceAccountRecord[]>;

@@ -1,3 +1,4 @@
+import pLimit from 'p-limit';
 import { derivedRoleIndex, seedNameOf } from '../domain/iam-names';
 import type {
   Assignment,
@@ -22,6 +23,7 @@ import {
 } from '../ports/iam-port';
 import type { KubernetesPort } from '../ports/kubernetes-port';
 import {
+  API_SERVER_CONCURRENCY,
   KubernetesConflictError,
   KubernetesNotFoundError,
   KubernetesUnreachableError,
@@ -234,10 +236,6 @@ async function readStep(
 ): Promise<SeedRead> {
   const seedRole = await deps.iam.getSeedRole(seedEnv.name);
   const settings = seedTagSettings(seedRole);
-  const quota =
-    learned.trustPolicyQuota ??
-    (await deps.iam.getTrustPolicySizeQuota()) ??
-    DEFAULT_TRUST_POLICY_QUOTA;
   const seed: SeedSpec = {
     name: seedEnv.name,
     arn: seedRole.arn,
@@ -246,7 +244,18 @@ async function readStep(
     conditionOperator: seedEnv.conditionOperator,
     roleCreationLimit: settings.roleCreationLimit,
   };
-  const roles = await readDerivedRoles(deps.iam, seed);
+  // The quota, the derived roles and the ServiceAccounts depend only on the seed role: read at once.
+  const [quota, roles, { serviceAccounts, unreachable }] = await Promise.all([
+    learned.trustPolicyQuota ??
+      deps.iam.getTrustPolicySizeQuota().then((q) => q ?? DEFAULT_TRUST_POLICY_QUOTA),
+    readDerivedRoles(deps.iam, seed),
+    readServiceAccounts(
+      deps,
+      seed,
+      watchedNamespaces(settings.allowedNamespaces, options),
+      options,
+    ),
+  ]);
   // A full account admits no new role this pass: planning with the roles that
   // exist as the limit fills them and refuses the rest, instead of failing the
   // whole pass (and every pass after it) on the first CreateRole.
@@ -255,12 +264,6 @@ async function readStep(
   const creationRefused = learned.roleQuota !== undefined || learned.createRefused !== undefined;
   const quotaBound = creationRefused && roles.length < settings.roleCreationLimit;
   const spec: SeedSpec = quotaBound ? { ...seed, roleCreationLimit: roles.length } : seed;
-  const { serviceAccounts, unreachable } = await readServiceAccounts(
-    deps,
-    spec,
-    watchedNamespaces(settings.allowedNamespaces, options),
-    options,
-  );
   // An unreachable cluster's subjects stay where the roles hold them: not seen is not gone.
   const held = heldServiceAccounts(
     spec,
@@ -457,6 +460,7 @@ async function annotateStep(
   const deferred = new Set<string>();
   let annotated = 0;
   const reachable = reachableFilter(read);
+  const toAnnotate: (typeof assignments)[number][] = [];
   for (const a of assignments.filter((x) => x.annotate && reachable(x))) {
     const proof = proven.get(a.roleArn);
     if (proof?.kind === 'deferred') {
@@ -471,22 +475,36 @@ async function annotateStep(
       });
       continue;
     }
-    try {
-      await deps
-        .kubernetes(a.cluster)
-        .patchServiceAccountAnnotations(
-          a.namespace,
-          a.name,
-          { [ROLE_ARN_ANNOTATION]: a.roleArn },
-          { uid: byKey.get(keyOf(a))?.uid },
-        );
-      annotated++;
-      granted.set(keyOf(a), a.roleArn);
-    } catch (error) {
-      if (!(error instanceof KubernetesNotFoundError || error instanceof KubernetesConflictError))
-        throw error;
-    }
+    toAnnotate.push(a);
   }
+  // Each write is bound to its own ServiceAccount's uid: they are independent, so they overlap.
+  const limit = pLimit(API_SERVER_CONCURRENCY);
+  await Promise.all(
+    toAnnotate.map((a) =>
+      limit(async () => {
+        try {
+          await deps
+            .kubernetes(a.cluster)
+            .patchServiceAccountAnnotations(
+              a.namespace,
+              a.name,
+              { [ROLE_ARN_ANNOTATION]: a.roleArn },
+              { uid: byKey.get(keyOf(a))?.uid },
+            );
+          annotated++;
+          granted.set(keyOf(a), a.roleArn);
+        } catch (error) {
+          const expected =
+            error instanceof KubernetesNotFoundError || error instanceof KubernetesConflictError;
+          if (!expected) {
+            // The pass fails: start no further write (the next pass sees what was written).
+            limit.clearQueue();
+            throw error;
+          }
+        }
+      }),
+    ),
+  );
   return { annotated, granted, unproven, deferred };
 }
 
@@ -729,21 +747,23 @@ export async function readServiceAccounts(
 ): Promise<{ serviceAccounts: ListedServiceAccount[]; unreachable: UnreachableCluster[] }> {
   const serviceAccounts: ListedServiceAccount[] = [];
   const unreachable: UnreachableCluster[] = [];
-  for (const cluster of seed.clusters) {
-    try {
-      serviceAccounts.push(
-        ...(await readClusterServiceAccounts(deps, seed, cluster.name, namespaces, options)),
-      );
-    } catch (error) {
-      if (!(error instanceof KubernetesUnreachableError)) throw error;
-      unreachable.push({
-        cluster: cluster.name,
-        code: error.code,
-        likelyCause: error.likelyCause,
-        message: error.message,
-      });
-    }
-  }
+  const read = await Promise.all(
+    seed.clusters.map(async (cluster) => {
+      try {
+        return await readClusterServiceAccounts(deps, seed, cluster.name, namespaces, options);
+      } catch (error) {
+        if (!(error instanceof KubernetesUnreachableError)) throw error;
+        unreachable.push({
+          cluster: cluster.name,
+          code: error.code,
+          likelyCause: error.likelyCause,
+          message: error.message,
+        });
+        return [];
+      }
+    }),
+  );
+  for (const listed of read) serviceAccounts.push(...listed);
   return { serviceAccounts, unreachable };
 }
 
@@ -755,8 +775,17 @@ async function readClusterServiceAccounts(
   options: Pick<ReconcileOptions, 'otherSeeds' | 'reportUnknownSeeds'>,
 ): Promise<ListedServiceAccount[]> {
   const out: ListedServiceAccount[] = [];
-  for (const namespace of namespaces) {
-    for (const sa of await deps.kubernetes(cluster).listServiceAccounts(namespace)) {
+  const limit = pLimit(API_SERVER_CONCURRENCY);
+  const lists = await Promise.all(
+    namespaces.map((namespace) =>
+      limit(async () => ({
+        namespace,
+        items: await deps.kubernetes(cluster).listServiceAccounts(namespace),
+      })),
+    ),
+  );
+  for (const { namespace, items } of lists) {
+    for (const sa of items) {
       const seedRole = sa.annotations[SEED_ROLE_ANNOTATION];
       if (seedRole === undefined || sa.deletionTimestamp !== undefined) continue;
       const mine = seedRole === seed.arn || seedRole === seed.name;

@@ -1,3 +1,4 @@
+import pLimit from 'p-limit';
 import { seedNameOf } from '../domain/iam-names';
 import {
   ACCESS_CHECK_ANNOTATION,
@@ -10,7 +11,11 @@ import {
   SEED_ROLE_ANNOTATION,
 } from '../ports/annotations';
 import type { JobRecord, KubernetesEventSpec, KubernetesPort } from '../ports/kubernetes-port';
-import { KubernetesConflictError, KubernetesNotFoundError } from '../ports/kubernetes-port';
+import {
+  API_SERVER_CONCURRENCY,
+  KubernetesConflictError,
+  KubernetesNotFoundError,
+} from '../ports/kubernetes-port';
 import type { ProofOptions } from './prove-roles';
 
 export interface ReleaseOptions {
@@ -113,94 +118,133 @@ export async function releaseGatedJobs(
 ): Promise<ReleaseOutcome> {
   const held: { cluster: string; job: JobRecord }[] = [];
   const marked = new Set<string>();
-  for (const cluster of input.clusters) {
-    for (const namespace of input.namespaces) {
-      const jobs = await deps
-        .kubernetes(cluster)
-        .listJobs(namespace, `${MANAGED_BY_LABEL}=${KUBESTASH_MANAGED_BY}`);
-      for (const job of jobs) {
-        const state = job.annotations[GATE_ANNOTATION];
-        if (state !== undefined) marked.add(keyOf({ cluster, namespace, name: job.name }));
-        if ((state === 'held' || state === 'stuck') && job.deletionTimestamp === undefined) {
-          held.push({ cluster, job });
-        }
+  const listLimit = pLimit(API_SERVER_CONCURRENCY);
+  const listed = await Promise.all(
+    input.clusters.flatMap((cluster) =>
+      input.namespaces.map((namespace) =>
+        listLimit(async () => ({
+          cluster,
+          namespace,
+          jobs: await deps
+            .kubernetes(cluster)
+            .listJobs(namespace, `${MANAGED_BY_LABEL}=${KUBESTASH_MANAGED_BY}`),
+        })),
+      ),
+    ),
+  );
+  for (const { cluster, namespace, jobs } of listed) {
+    for (const job of jobs) {
+      const state = job.annotations[GATE_ANNOTATION];
+      if (state !== undefined) marked.add(keyOf({ cluster, namespace, name: job.name }));
+      if ((state === 'held' || state === 'stuck') && job.deletionTimestamp === undefined) {
+        held.push({ cluster, job });
       }
     }
   }
 
-  const result = { released: 0, releasedElsewhere: 0, held: 0, stuck: 0, events: 0 };
-  for (const { cluster, job } of held) {
-    const k8s = deps.kubernetes(cluster);
-    try {
-      if (!job.suspended) {
-        // Unsuspended by its other controller: the go signal both read is the proven role ARN.
-        await k8s.setJobSuspended(job.namespace, job.name, false, {
-          annotations: {
-            [GATE_ANNOTATION]: 'released',
-            [GATE_REASON_ANNOTATION]: `released by another controller (KubeStash unsuspends a Job once ServiceAccount ${job.serviceAccountName} carries ${ROLE_ARN_ANNOTATION})`,
-          },
-          preconditions: { uid: job.uid },
-        });
-        result.releasedElsewhere++;
-        continue;
-      }
-      if (job.finished) continue;
-      const verdict = await judge(k8s, cluster, job, input);
-      if (verdict.kind === 'not-mine') continue;
-      if (verdict.kind === 'deferred') {
-        result.held++;
-        continue;
-      }
-      if (verdict.kind === 'release' || verdict.kind === 'not-needed') {
-        const why =
-          verdict.kind === 'release'
-            ? releaseReason(job, verdict.roleArn, input.proven)
-            : `released without a role: ${verdict.message}`;
-        await k8s.setJobSuspended(job.namespace, job.name, false, {
-          annotations: { [GATE_ANNOTATION]: 'released', [GATE_REASON_ANNOTATION]: why },
-          // A Job that needs no role from this stack has nothing for the access check to prove.
-          ...(verdict.kind === 'not-needed'
-            ? { templateAnnotations: { [ACCESS_CHECK_ANNOTATION]: ACCESS_CHECK_SKIP } }
-            : {}),
-          preconditions: { uid: job.uid },
-        });
-        result.released++;
-        const event =
-          verdict.kind === 'release'
-            ? jobEvent(job, 'Normal', 'Released', why)
-            : jobEvent(job, 'Normal', verdict.reason, why);
-        if ((await k8s.createEvent(event)) === 'created') result.events++;
-        continue;
-      }
-      result.held++;
-      if (
-        (await k8s.createEvent(jobEvent(job, 'Warning', verdict.reason, verdict.message))) ===
-        'created'
-      ) {
-        result.events++;
-      }
-      const age = ageSeconds(job, deps.now());
-      if (
-        age !== undefined &&
-        age >= options.stuckAfterSeconds &&
-        job.annotations[GATE_ANNOTATION] !== 'stuck'
-      ) {
-        await k8s.setJobSuspended(job.namespace, job.name, true, {
-          annotations: {
-            [GATE_ANNOTATION]: 'stuck',
-            [GATE_REASON_ANNOTATION]: `held for over ${Math.round(options.stuckAfterSeconds / 60)} min: ${verdict.reason}: ${verdict.message}`,
-          },
-          preconditions: { uid: job.uid },
-        });
-        result.stuck++;
-      }
-    } catch (error) {
-      // Deleted, or re-created under the same name, since it was listed: the next pass sees the truth.
-      if (!(error instanceof KubernetesNotFoundError || error instanceof KubernetesConflictError))
-        throw error;
-    }
+  // Jobs are settled independently: a burst of 50 costs a few API-server round trips, not 150 in a row.
+  const limit = pLimit(API_SERVER_CONCURRENCY);
+  const settled = await Promise.all(
+    held.map(({ cluster, job }) =>
+      limit(() =>
+        settleJob(deps, cluster, job, input, options).catch((error: unknown) => {
+          // The pass fails: start no further Job (the next pass sees what was done).
+          limit.clearQueue();
+          throw error;
+        }),
+      ),
+    ),
+  );
+  const counts = { released: 0, releasedElsewhere: 0, held: 0, stuck: 0, events: 0 };
+  for (const one of settled) {
+    for (const key of Object.keys(counts) as (keyof ReleaseResult)[]) counts[key] += one[key];
   }
-  return { counts: result, marked };
+  return { counts, marked };
+}
+
+/**
+ * One held Job: recorded released when someone else unsuspended it, released
+ * when its ServiceAccount has its role (or needs none), otherwise told why it
+ * waits (and marked stuck past the limit). Returns what it did, as counts.
+ */
+async function settleJob(
+  deps: ReleaseDeps,
+  cluster: string,
+  job: JobRecord,
+  input: ReleaseInput,
+  options: ReleaseOptions,
+): Promise<ReleaseResult> {
+  const result = { released: 0, releasedElsewhere: 0, held: 0, stuck: 0, events: 0 };
+  const k8s = deps.kubernetes(cluster);
+  try {
+    if (!job.suspended) {
+      // Unsuspended by its other controller: the go signal both read is the proven role ARN.
+      await k8s.setJobSuspended(job.namespace, job.name, false, {
+        annotations: {
+          [GATE_ANNOTATION]: 'released',
+          [GATE_REASON_ANNOTATION]: `released by another controller (KubeStash unsuspends a Job once ServiceAccount ${job.serviceAccountName} carries ${ROLE_ARN_ANNOTATION})`,
+        },
+        preconditions: { uid: job.uid },
+      });
+      result.releasedElsewhere++;
+      return result;
+    }
+    if (job.finished) return result;
+    const verdict = await judge(k8s, cluster, job, input);
+    if (verdict.kind === 'not-mine') return result;
+    if (verdict.kind === 'deferred') {
+      result.held++;
+      return result;
+    }
+    if (verdict.kind === 'release' || verdict.kind === 'not-needed') {
+      const why =
+        verdict.kind === 'release'
+          ? releaseReason(job, verdict.roleArn, input.proven)
+          : `released without a role: ${verdict.message}`;
+      await k8s.setJobSuspended(job.namespace, job.name, false, {
+        annotations: { [GATE_ANNOTATION]: 'released', [GATE_REASON_ANNOTATION]: why },
+        // A Job that needs no role from this stack has nothing for the access check to prove.
+        ...(verdict.kind === 'not-needed'
+          ? { templateAnnotations: { [ACCESS_CHECK_ANNOTATION]: ACCESS_CHECK_SKIP } }
+          : {}),
+        preconditions: { uid: job.uid },
+      });
+      result.released++;
+      const event =
+        verdict.kind === 'release'
+          ? jobEvent(job, 'Normal', 'Released', why)
+          : jobEvent(job, 'Normal', verdict.reason, why);
+      if ((await k8s.createEvent(event)) === 'created') result.events++;
+      return result;
+    }
+    result.held++;
+    if (
+      (await k8s.createEvent(jobEvent(job, 'Warning', verdict.reason, verdict.message))) ===
+      'created'
+    ) {
+      result.events++;
+    }
+    const age = ageSeconds(job, deps.now());
+    if (
+      age !== undefined &&
+      age >= options.stuckAfterSeconds &&
+      job.annotations[GATE_ANNOTATION] !== 'stuck'
+    ) {
+      await k8s.setJobSuspended(job.namespace, job.name, true, {
+        annotations: {
+          [GATE_ANNOTATION]: 'stuck',
+          [GATE_REASON_ANNOTATION]: `held for over ${Math.round(options.stuckAfterSeconds / 60)} min: ${verdict.reason}: ${verdict.message}`,
+        },
+        preconditions: { uid: job.uid },
+      });
+      result.stuck++;
+    }
+  } catch (error) {
+    // Deleted, or re-created under the same name, since it was listed: the next pass sees the truth.
+    if (!(error instanceof KubernetesNotFoundError || error instanceof KubernetesConflictError))
+      throw error;
+  }
+  return result;
 }
 
 /** Refusals that say the ServiceAccount is not this stack's to grant: its Job must not wait on us. */

