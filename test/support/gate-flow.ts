@@ -62,6 +62,8 @@ export class GateFlow {
   private readonly releasedAt = new Map<string, number>();
   /** Reconcile passes run so far (one per seed per batch at most, fewer when events coalesce). */
   passes = 0;
+  /** Milliseconds each ReceiveMessage + DeleteMessageBatch of the poll took, in order (moto's cost grows with the queue's depth). */
+  readonly receiveMs: number[] = [];
 
   private constructor(
     private readonly motos: readonly MotoServer[],
@@ -283,7 +285,7 @@ export class GateFlow {
     let batches = 0;
     await Promise.all(this.hintsInFlight);
     for (;;) {
-      const messages = await this.pipeline.receive();
+      const messages = await this.receive();
       if (messages.length === 0) return batches;
       await this.handleBatch(messages);
       batches++;
@@ -299,7 +301,7 @@ export class GateFlow {
     let batches = 0;
     while (!done()) {
       if (performance.now() > deadline) throw new Error(`not done within ${timeoutMs} ms`);
-      const messages = await this.pipeline.receive();
+      const messages = await this.receive();
       if (messages.length === 0) {
         await new Promise((r) => setTimeout(r, 20));
         continue;
@@ -308,6 +310,13 @@ export class GateFlow {
       batches++;
     }
     return batches;
+  }
+
+  private async receive(): ReturnType<MotoPipeline['receive']> {
+    const started = performance.now();
+    const messages = await this.pipeline.receive();
+    this.receiveMs.push(performance.now() - started);
+    return messages;
   }
 
   private async handleBatch(messages: Awaited<ReturnType<MotoPipeline['receive']>>): Promise<void> {
@@ -339,11 +348,23 @@ export class GateFlow {
     await Promise.all(this.motos.map((m) => m.stop()));
   }
 
+  /**
+   * Each admitted Job found unsuspended is released at the moment the API
+   * server received the write that unsuspended it (the reconciler's, or
+   * KubeStash's), not when its batch ended.
+   */
   private noteReleases(): void {
     for (const name of this.admittedAt.keys()) {
-      if (!this.releasedAt.has(name) && !this.suspended(name)) {
-        this.releasedAt.set(name, performance.now());
-      }
+      if (this.releasedAt.has(name) || this.suspended(name)) continue;
+      const path = `/apis/batch/v1/namespaces/demo/jobs/${name}`;
+      const write = this.server.requests.find(
+        (r) =>
+          r.method === 'PATCH' &&
+          r.path === path &&
+          r.status === 200 &&
+          (r.body as { spec?: { suspend?: boolean } } | undefined)?.spec?.suspend === false,
+      );
+      this.releasedAt.set(name, write?.receivedAt ?? performance.now());
     }
   }
 }

@@ -3,6 +3,7 @@ import { randomBytes, randomUUID } from 'node:crypto';
 import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import type { IncomingHttpHeaders, IncomingMessage, ServerResponse } from 'node:http';
 import * as https from 'node:https';
+import { performance } from 'node:perf_hooks';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -140,6 +141,8 @@ export interface RecordedRequest {
   readonly access?: RequestAccess;
   /** The status answered; 0 when the connection was reset instead (see `replyDropped`). */
   status: number;
+  /** `performance.now()` when the whole request had arrived, before it took effect. */
+  readonly receivedAt: number;
   /**
    * Set by {@link KubernetesTestServer.crashAfter}: the request took effect
    * (`status` is what it was applied with) but its answer was never sent.
@@ -478,6 +481,7 @@ export class KubernetesTestServer {
       body: parseJson(rawBody),
       access: requestAccess(method, url.pathname, query),
       status: 0,
+      receivedAt: performance.now(),
     };
     this.requests.push(recorded);
 
