@@ -55,12 +55,29 @@ export class ReconcilerRole extends Construct {
     });
 
     const stack = Stack.of(this);
-    const derivedRoleStatements = props.seeds
-      .filter((seed) => !seed.podIdentity)
-      .flatMap((seed) => this.derivedRoleStatements(seed));
+    const irsaSeeds = props.seeds.filter((seed) => !seed.podIdentity);
+    const derivedRoleStatements = irsaSeeds.flatMap((seed) => this.derivedRoleStatements(seed));
     const podIdentityStatements = props.seeds
       .filter((seed) => seed.podIdentity)
       .flatMap((seed) => this.podIdentityStatements(seed));
+    // aws-credential-manager's roles of each IRSA seed (untagged `<seed>-<i>` at `/`):
+    // read only, so the reconciler can recognise them (their tags) and skip them.
+    // A pod-identity seed creates no derived role, so no name of it can collide.
+    const managerRoleStatements = irsaSeeds.map(
+      (seed) =>
+        new iam.PolicyStatement({
+          sid: `RecogniseManagerRoles${alphanumeric(seed.roleName)}`,
+          actions: ['iam:ListRoleTags'],
+          resources: [
+            stack.formatArn({
+              service: 'iam',
+              region: '',
+              resource: 'role',
+              resourceName: `${seed.roleName}-*`,
+            }),
+          ],
+        }),
+    );
     const global = [
       new iam.PolicyStatement({
         sid: 'ListDerivedRolesAndReadQuota',
@@ -75,15 +92,24 @@ export class ReconcilerRole extends Construct {
         ),
       }),
     ];
-    [...derivedRoleStatements, ...podIdentityStatements, ...global].forEach((s) =>
-      this.role.addToPolicy(s),
-    );
+    [
+      ...derivedRoleStatements,
+      ...managerRoleStatements,
+      ...podIdentityStatements,
+      ...global,
+    ].forEach((s) => this.role.addToPolicy(s));
 
     acknowledgeWildcardResources(
       this.role,
       global,
       'iam:ListRoles and iam:GetAccountSummary support no resource-level permissions.',
       (key) => key === 'Resource::*',
+    );
+    acknowledgeWildcardResources(
+      this.role,
+      managerRoleStatements,
+      'aws-credential-manager names its roles <seed>-<i> at / at run time; the reconciler only reads their tags (ListRoleTags) to recognise them and never writes to them (docs/migration.md).',
+      (key) => key.startsWith('Resource::arn:') && key.endsWith('-*'),
     );
     acknowledgeWildcardResources(
       this.role,

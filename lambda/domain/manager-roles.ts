@@ -1,6 +1,8 @@
 import type { RoleTag } from '../ports/iam-port';
 import { TAG_PREFIX } from '../ports/tag-keys';
 import { derivedRoleIndex } from './iam-names';
+import type { ManagerRoleFound } from './migration-report';
+import { serviceAccountSubject } from './subject';
 import { parseTrustPolicy, TrustPolicyParseError } from './trust-policy';
 import type { ParsedTrustPolicy } from './trust-policy';
 
@@ -91,4 +93,33 @@ export function recogniseManagerRole(seedName: string, role: RoleToRecognise): M
   }
   const [[providerArn, subjects]] = [...parsed.grants];
   return { manager: true, index, providerArn, subjects };
+}
+
+/** A ServiceAccount as the reconciler lists it, as far as the manager's grants go. */
+export interface AnnotatedServiceAccount {
+  readonly cluster: string;
+  readonly namespace: string;
+  readonly name: string;
+  /** `eks.amazonaws.com/role-arn`, if set. */
+  readonly roleArn?: string;
+}
+
+/**
+ * The manager's role a ServiceAccount keeps, or undefined: its role-arn
+ * annotation names the role (its ARN, as IAM lists it), and the role trusts
+ * the ServiceAccount's own subject under the OIDC provider of its cluster. Such
+ * a grant works (its pods hold that role), so the reconciler leaves it alone
+ * until the ServiceAccount is gone (docs/migration.md). A subject matched only
+ * by a pattern is not counted: the ServiceAccount then gets a role of this
+ * project, which is safe, rather than a grant nobody can check. Pure.
+ */
+export function keptManagerRole(
+  sa: AnnotatedServiceAccount,
+  providerOfCluster: (cluster: string) => string | undefined,
+  roles: readonly ManagerRoleFound[],
+): ManagerRoleFound | undefined {
+  if (sa.roleArn === undefined) return undefined;
+  const role = roles.find((r) => r.arn === sa.roleArn);
+  if (role === undefined || role.providerArn !== providerOfCluster(sa.cluster)) return undefined;
+  return role.subjects.includes(serviceAccountSubject(sa.namespace, sa.name)) ? role : undefined;
 }

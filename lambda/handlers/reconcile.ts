@@ -226,6 +226,10 @@ function report(
     durationMs,
     notes: r.plan.notes,
     warnings: r.warnings,
+    // aws-credential-manager's roles the pass skipped, and the grants it left to them (docs/migration.md).
+    ...(r.managerRoles === undefined
+      ? {}
+      : { managerRoles: r.managerRoles, leftToManager: r.leftToManager }),
     ...(r.jobs === undefined ? {} : { jobs: r.jobs }),
   });
   for (const refusal of r.plan.refusals) {

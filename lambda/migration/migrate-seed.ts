@@ -1,4 +1,5 @@
 import { recogniseManagerRole } from '../domain/manager-roles';
+import { findManagerRoles } from './find-manager-roles';
 import { migrationReport, subjectNamespaces } from '../domain/migration-report';
 import type {
   ExistingServiceAccount,
@@ -59,7 +60,10 @@ export async function migrateSeed(
   deps: MigrateDeps,
   options: MigrateOptions,
 ): Promise<MigrateOutcome> {
-  const roles = await findManagerRoles(deps, options);
+  const atPath = await findManagerRoles(deps.iam, options.seed, options.managerPath);
+  for (const { name, reason } of atPath.passedOver)
+    deps.progress(`leaving ${name} alone: ${reason}`);
+  const roles = [...atPath.found];
   deps.progress(
     `found ${roles.length} role(s) of aws-credential-manager for seed ${options.seed} at path ${options.managerPath}`,
   );
@@ -117,35 +121,6 @@ export async function migrateSeed(
     }
   }
   return { report, deleted, skipped, failed };
-}
-
-async function findManagerRoles(
-  deps: MigrateDeps,
-  options: MigrateOptions,
-): Promise<ManagerRoleFound[]> {
-  const found: ManagerRoleFound[] = [];
-  for (const role of await deps.iam.listRolesUnderPath(options.managerPath)) {
-    // ListRoles carries no tags: only names of the right form are worth a ListRoleTags.
-    const nameOnly = recogniseManagerRole(options.seed, { ...role, tags: [] });
-    if (!nameOnly.manager && nameOnly.reason.startsWith('not named')) continue;
-    const verdict = recogniseManagerRole(options.seed, {
-      ...role,
-      tags: await deps.iam.getRoleTags(role.name),
-    });
-    if (!verdict.manager) {
-      deps.progress(`leaving ${role.name} alone: ${verdict.reason}`);
-      continue;
-    }
-    found.push({
-      name: role.name,
-      index: verdict.index,
-      path: role.path,
-      arn: role.arn,
-      providerArn: verdict.providerArn,
-      subjects: verdict.subjects,
-    });
-  }
-  return found;
 }
 
 /**

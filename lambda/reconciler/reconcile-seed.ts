@@ -9,6 +9,8 @@ import type {
   ServiceAccountState,
 } from '../domain/plan-types';
 import { heldServiceAccounts } from '../domain/held-subjects';
+import { keptManagerRole } from '../domain/manager-roles';
+import type { ManagerRoleFound } from '../domain/migration-report';
 import { REFUSAL_REASONS } from '../domain/plan-types';
 import { plan } from '../domain/planner';
 import { DEFAULT_TRUST_POLICY_QUOTA } from '../domain/policy-size';
@@ -29,6 +31,7 @@ import {
   KubernetesUnreachableError,
 } from '../ports/kubernetes-port';
 import type { WebIdentityPort } from '../ports/web-identity-port';
+import { findManagerRoles } from '../migration/find-manager-roles';
 import { proveRoles } from './prove-roles';
 import type { RoleProof } from './prove-roles';
 import { keyOf, releaseGatedJobs } from './release-gated-jobs';
@@ -93,6 +96,13 @@ export interface ReconcileResult {
    * the next run tries again.
    */
   readonly retryLater?: string;
+  /**
+   * aws-credential-manager's derived roles of this seed (untagged `<seed>-<i>`
+   * at `/`): their indices were skipped and nothing was written to them.
+   */
+  readonly managerRoles?: readonly string[];
+  /** ServiceAccounts left with the manager's role that trusts them (not planned, not annotated). */
+  readonly leftToManager?: number;
   /** What became of the Jobs the gate holds (undefined without a gate). */
   readonly jobs?: ReleaseResult;
   /**
@@ -221,6 +231,10 @@ interface SeedRead {
   readonly createRefused?: RoleCreationRefusedError;
   /** Derived names an earlier attempt found taken by roles the seed does not own: skipped. */
   readonly takenRoleNames: readonly string[];
+  /** aws-credential-manager's roles of the seed at `/`: occupied names, never written. */
+  readonly managerRoles: readonly ManagerRoleFound[];
+  /** `cluster/namespace/name` → the manager's role ARN, for ServiceAccounts whose grant is left alone. */
+  readonly keptByManager: ReadonlyMap<string, string>;
 }
 
 /**
@@ -270,6 +284,7 @@ async function readStep(
     roles,
     unreachable.map((u) => u.cluster),
   ).map((sa) => ({ ...sa, uid: '' }));
+  const manager = await readManagerGrants(deps.iam, spec, serviceAccounts);
   return {
     seedEnv,
     seedRole,
@@ -277,9 +292,11 @@ async function readStep(
     quota,
     spec,
     roles,
-    serviceAccounts: [...serviceAccounts, ...held],
+    serviceAccounts: [...manager.planned, ...held],
     unreachable,
     takenRoleNames: learned.takenRoleNames ?? [],
+    managerRoles: manager.roles,
+    keptByManager: manager.keptByManager,
     ...(quotaBound && learned.roleQuota !== undefined ? { roleQuota: learned.roleQuota } : {}),
     ...(quotaBound && learned.createRefused !== undefined
       ? { createRefused: learned.createRefused }
@@ -306,7 +323,7 @@ function planStep(read: SeedRead, options: ReconcileOptions, now: Date): SeedPla
     now: now.toISOString(),
     roles: read.roles,
     serviceAccounts: read.serviceAccounts,
-    foreignRoleNames: read.takenRoleNames,
+    foreignRoleNames: [...read.takenRoleNames, ...read.managerRoles.map((r) => r.name)],
   });
   const { roleQuota, createRefused } = read;
   const cap =
@@ -608,7 +625,8 @@ async function releaseStep(
         .map((c) => c.name)
         .filter((name) => reachableFilter(read)({ cluster: name })),
       namespaces: watchedNamespaces(read.settings.allowedNamespaces, options),
-      granted: annotated.granted,
+      // A grant left to the manager works: its Job is released like one of ours.
+      granted: new Map([...read.keptByManager, ...annotated.granted]),
       proven: options.gate.proof !== undefined && deps.webIdentity !== undefined,
       unproven: annotated.unproven,
       deferred: annotated.deferred,
@@ -678,6 +696,12 @@ function summarize(
     ...(roleQuota === undefined ? {} : { roleQuotaExceeded: roleQuota.message }),
     ...(createRefused === undefined ? {} : { retryLater: createRefused.message }),
     ...(read.takenRoleNames.length === 0 ? {} : { takenRoleNames: read.takenRoleNames }),
+    ...(read.managerRoles.length === 0
+      ? {}
+      : {
+          managerRoles: read.managerRoles.map((r) => r.name),
+          leftToManager: read.keptByManager.size,
+        }),
     ...(jobs === undefined ? {} : { jobs }),
     ...(released === undefined ? {} : { markedJobs: released.marked }),
     unreachableClusters: read.unreachable,
@@ -701,6 +725,46 @@ function roleNotCreatedMessage(seed: string, error: RoleCreationRefusedError): s
 
 function roleQuotaMessage(seed: string, error: RoleQuotaExceededError): string {
   return `IAM refused to create another derived role of seed ${seed}: the AWS account holds as many IAM roles as its quota allows (${error.message}). Raise the quota "Roles per account" (Service Quotas, IAM, L-FE177D64) or delete IAM roles the account no longer uses; the next pass grants this ServiceAccount once a role can be created. The Job stays suspended until then`;
+}
+
+/**
+ * Where aws-credential-manager creates its roles: it calls CreateRole without
+ * a Path (docs/migration.md, "What the manager leaves behind").
+ */
+const MANAGER_PATH = '/';
+
+/**
+ * aws-credential-manager's roles of the seed, and the listed ServiceAccounts
+ * split into those the pass plans and those whose working grant from the
+ * manager is left alone ({@link keptManagerRole}): the latter get no subject in
+ * this project's roles and no annotation, and their Jobs count as granted,
+ * until the ServiceAccount is gone (docs/migration.md). The manager's roles
+ * are a known case of a taken derived name: the planner skips their indices
+ * (foreignRoleNames) without the DerivedRoleNameTaken Event, which is for
+ * names nobody expected to be taken. Any other role holding a derived name
+ * (at `/` or elsewhere) is still learned from CreateRole's EntityAlreadyExists.
+ *
+ * @throws whatever the IAM port throws (the pass is retried)
+ */
+async function readManagerGrants(
+  iam: IamPort,
+  seed: SeedSpec,
+  serviceAccounts: readonly ListedServiceAccount[],
+): Promise<{
+  roles: readonly ManagerRoleFound[];
+  planned: ListedServiceAccount[];
+  keptByManager: Map<string, string>;
+}> {
+  const { found } = await findManagerRoles(iam, seed.name, MANAGER_PATH);
+  const provider = (cluster: string) => seed.clusters.find((c) => c.name === cluster)?.providerArn;
+  const planned: ListedServiceAccount[] = [];
+  const keptByManager = new Map<string, string>();
+  for (const sa of serviceAccounts) {
+    const kept = found.length === 0 ? undefined : keptManagerRole(sa, provider, found);
+    if (kept === undefined) planned.push(sa);
+    else keptByManager.set(keyOf(sa), kept.arn);
+  }
+  return { roles: found, planned, keptByManager };
 }
 
 /** The seed's derived roles under its path, with the tags of the ones that look empty. */

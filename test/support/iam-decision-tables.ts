@@ -255,6 +255,39 @@ function reconcilerRows(s: StackIam): DecisionRow[] {
       'iam:ListRoleTags',
       seed.derived,
     );
+    // aws-credential-manager's roles (issue 18): untagged `<seed>-<i>` at `/`, with the seed's
+    // policy attached and no boundary (seed 000 §2.2, §5.4). Read to be recognised, never written.
+    const managerRole = under('/', `${seed.name}-0`);
+    row(
+      `${s_}: ListRoleTags of aws-credential-manager's ${seed.name}-0 at /`,
+      'Allowed',
+      'iam:ListRoleTags',
+      managerRole,
+    );
+    row(
+      `${s_}: ListRoleTags of a role at / without the seed prefix`,
+      'Denied',
+      'iam:ListRoleTags',
+      under('/', 'AdminRole'),
+    );
+    const managerPolicy = { 'iam:PolicyARN': seed.accessPolicy };
+    const writes: [string, Record<string, string | string[]>][] = [
+      ['iam:UpdateAssumeRolePolicy', {}],
+      ['iam:TagRole', createTags],
+      ['iam:UntagRole', { 'aws:TagKeys': [EMPTY_SINCE_TAG] }],
+      ['iam:AttachRolePolicy', managerPolicy],
+      ['iam:DetachRolePolicy', managerPolicy],
+      ['iam:DeleteRole', {}],
+    ];
+    for (const [action, context] of writes) {
+      row(
+        `${s_}: ${action.slice(4)} of aws-credential-manager's ${seed.name}-0 at /`,
+        'Denied',
+        action,
+        managerRole,
+        context,
+      );
+    }
     row(
       `${s_}: CreateRole with the boundary and the seed tags`,
       'Allowed',
