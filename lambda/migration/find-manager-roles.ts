@@ -4,7 +4,7 @@ import type { IamPort } from '../ports/iam-port';
 
 /** What one look at the manager's path found for a seed. */
 export interface ManagerRolesAtPath {
-  /** The roles {@link recogniseManagerRole} accepts: the manager's. */
+  /** The roles {@link recogniseManagerRole} accepts: the manager's, by index. */
   readonly found: readonly ManagerRoleFound[];
   /** Roles named `<seed>-<i>` there that are not the manager's, and why not. */
   readonly passedOver: readonly { readonly name: string; readonly reason: string }[];
@@ -46,5 +46,7 @@ export async function findManagerRoles(
       subjects: verdict.subjects,
     });
   }
+  // ListRoles' order is IAM's; by index, reports and logs read the same on every run.
+  found.sort((a, b) => a.index - b.index);
   return { found, passedOver };
 }

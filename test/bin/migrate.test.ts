@@ -1,47 +1,15 @@
 import { IamAdapter } from '../../lambda/adapters/iam/iam-adapter';
-import { loadConfig } from '../../lib/config';
-import type { ProjectConfigInput } from '../../lib/config';
-import { main } from '../../bin/migrate';
-import type { MigrateRuntime } from '../../bin/migrate';
-import { exampleConfigInput } from '../support/example-app';
-import type { FaultyAwsHandler } from '../support/faulty-aws-handler';
-import { MIGRATE_RBAC_RULES, seedMigrationFixture } from '../support/migration-fixture';
-import { MOTO_ACCOUNT } from '../support/moto-server';
-import { ReconcileHarness, TEST_ISSUER } from '../support/reconcile-harness';
+import {
+  iamWrites as writes,
+  MIGRATE_RBAC_RULES,
+  runMigrate,
+  seedMigrationFixture,
+} from '../support/migration-fixture';
+import { ReconcileHarness } from '../support/reconcile-harness';
 
 const h = ReconcileHarness.forJest();
 
-/** The example config, pointed at the harness: one cluster `prod-cluster` on the harness's issuer, seed KubestashRole, namespace demo. */
-function config() {
-  const input = exampleConfigInput() as ProjectConfigInput & Record<string, unknown>;
-  return loadConfig({
-    config: {
-      ...input,
-      account: MOTO_ACCOUNT,
-      clusters: [{ name: 'prod-cluster', oidcIssuerUrl: `https://${TEST_ISSUER}` }],
-    },
-  });
-}
-
-async function run(args: string[], handler?: { crashAfter?: string }) {
-  const { client, handler: aws } = h.iam();
-  if (handler?.crashAfter !== undefined) aws.crashAfter(handler.crashAfter);
-  const kubernetes = h.kubernetes();
-  const runtime = (): MigrateRuntime => ({
-    config: config(),
-    iam: new IamAdapter(client),
-    kubernetes: () => kubernetes,
-  });
-  let out = '';
-  let err = '';
-  const code = await main(args, { out: (t) => (out += t), err: (t) => (err += t) }, runtime);
-  return { code, out, err, aws };
-}
-
-const writes = (aws: FaultyAwsHandler) =>
-  aws.actions.filter((a) =>
-    /^(DetachRolePolicy|DeleteRole|UpdateAssumeRolePolicy|TagRole)/.test(a),
-  );
+const run = (args: string[], options?: { crashAfter?: string }) => runMigrate(h, args, options);
 
 async function roleNames(): Promise<string[]> {
   const { client } = h.iam();

@@ -57,6 +57,8 @@ export interface FaultOptions {
 export class FaultyAwsHandler extends NodeHttpHandler {
   /** Every request's action, in order (`Action=` of query-protocol services, or `X-Amz-Target`). */
   readonly actions: string[] = [];
+  /** Every request forwarded to moto, with the `RoleName` it names (query-protocol IAM), in order. */
+  readonly forwarded: { readonly action: string; readonly roleName?: string }[] = [];
   private count = 0;
   private crashAt?: { readonly action: string; remaining: number };
 
@@ -148,6 +150,7 @@ export class FaultyAwsHandler extends NodeHttpHandler {
       };
     }
     this.actions.push(action);
+    this.forwarded.push(roleName === null ? { action } : { action, roleName });
     const result = await super.handle(request, options);
     const crash = this.crashAt;
     if (crash !== undefined && crash.action === action && result.response.statusCode < 300) {

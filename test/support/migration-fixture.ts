@@ -1,9 +1,16 @@
 import { IAMClient, CreateRoleCommand } from '@aws-sdk/client-iam';
+import { IamAdapter } from '../../lambda/adapters/iam/iam-adapter';
 import { KUBERNETES_RBAC_RULES } from '../../lambda/adapters/kubernetes/kubernetes-rbac-rules';
 import type { KubernetesPolicyRule } from '../../lambda/adapters/kubernetes/kubernetes-rbac-rules';
 import { serviceAccountSubject } from '../../lambda/domain/subject';
 import { MANAGED_BY_TAG, MANAGED_BY_VALUE, SEED_TAG } from '../../lambda/ports/tag-keys';
+import { main } from '../../bin/migrate';
+import type { MigrateRuntime } from '../../bin/migrate';
+import { loadConfig } from '../../lib/config';
+import type { ProjectConfigInput } from '../../lib/config';
 import { createManagerRoles, managerTrustPolicy } from './credential-manager';
+import { exampleConfigInput } from './example-app';
+import type { FaultyAwsHandler } from './faulty-aws-handler';
 import { MOTO_ACCOUNT, MOTO_CLIENT_CONFIG } from './moto-server';
 import type { ReconcileHarness } from './reconcile-harness';
 import { SEED, SEED_ARN, TEST_ISSUER } from './reconcile-harness';
@@ -115,3 +122,46 @@ export async function seedMigrationFixture(h: ReconcileHarness): Promise<{ polic
   h.server.rbacRules = MIGRATE_RBAC_RULES;
   return { policyArn };
 }
+
+/** The example config, pointed at the harness: one cluster `prod-cluster` on the harness's issuer, seed KubestashRole, namespace demo. */
+function migrateConfig() {
+  const input = exampleConfigInput() as ProjectConfigInput & Record<string, unknown>;
+  return loadConfig({
+    config: {
+      ...input,
+      account: MOTO_ACCOUNT,
+      clusters: [{ name: 'prod-cluster', oidcIssuerUrl: `https://${TEST_ISSUER}` }],
+    },
+  });
+}
+
+/**
+ * `npm run migrate -- <args>` (bin/migrate.ts's `main`) against the harness:
+ * IAM through a FaultyAwsHandler (with `crashAfter`, the run dies right after
+ * that call), the Kubernetes test server as cluster `prod-cluster`. Returns
+ * the exit code, stdout (the report), stderr (progress) and the handler.
+ */
+export async function runMigrate(
+  h: ReconcileHarness,
+  args: string[],
+  options: { readonly crashAfter?: string } = {},
+): Promise<{ code: number; out: string; err: string; aws: FaultyAwsHandler }> {
+  const { client, handler: aws } = h.iam();
+  if (options.crashAfter !== undefined) aws.crashAfter(options.crashAfter);
+  const kubernetes = h.kubernetes();
+  const runtime = (): MigrateRuntime => ({
+    config: migrateConfig(),
+    iam: new IamAdapter(client),
+    kubernetes: () => kubernetes,
+  });
+  let out = '';
+  let err = '';
+  const code = await main(args, { out: (t) => (out += t), err: (t) => (err += t) }, runtime);
+  return { code, out, err, aws };
+}
+
+/** The IAM writes a handler forwarded to moto, in order. */
+export const iamWrites = (aws: FaultyAwsHandler) =>
+  aws.actions.filter((a) =>
+    /^(DetachRolePolicy|DeleteRole|UpdateAssumeRolePolicy|TagRole)/.test(a),
+  );

@@ -1,5 +1,10 @@
 import fc from 'fast-check';
-import { isProjectTagKey, recogniseManagerRole } from '../../../lambda/domain/manager-roles';
+import {
+  isProjectTagKey,
+  keptManagerRole,
+  recogniseManagerRole,
+} from '../../../lambda/domain/manager-roles';
+import type { ManagerRoleFound } from '../../../lambda/domain/migration-report';
 import { quota, seedSpec, serviceAccounts, state } from './planner-arbitraries';
 import { plan } from '../../../lambda/domain/planner';
 import { serviceAccountSubject } from '../../../lambda/domain/subject';
@@ -146,5 +151,107 @@ describe('recogniseManagerRole', () => {
     expect(isProjectTagKey(MANAGED_BY_TAG)).toBe(true);
     expect(isProjectTagKey('managed-by')).toBe(false);
     expect(isProjectTagKey('kubestash-irsa.io')).toBe(false);
+  });
+});
+
+describe('keptManagerRole', () => {
+  // Two clusters of the seed with their own OIDC providers, and one the seed does not serve.
+  const OTHER_ISSUER = 'oidc.eks.eu-west-1.amazonaws.com/id/0123456789ABCDEF0123456789ABCDEF';
+  const PROVIDERS: Record<string, string | undefined> = {
+    prod: PROVIDER,
+    dr: `arn:aws:iam::453903318604:oidc-provider/${OTHER_ISSUER}`,
+    elsewhere: undefined,
+  };
+  const STRANGER = 'arn:aws:iam::453903318604:oidc-provider/oidc.example.com/id/X';
+  const arnOf = (name: string, path = '/') => `arn:aws:iam::453903318604:role${path}${name}`;
+  // Small pools, so annotations, subjects and providers often meet.
+  const namespaces = ['demo', 'prod-db'];
+  const names = ['session-a', 'session-b', 'session-c'];
+  const rawRole = fc.record({
+    index: fc.nat(5),
+    provider: fc.constantFrom(PROVIDERS.prod as string, PROVIDERS.dr as string, STRANGER),
+    subjects: fc.subarray(namespaces.flatMap((ns) => names.map((n) => [ns, n] as const))),
+    ours: fc.boolean(),
+  });
+  const sa = fc.record({
+    cluster: fc.constantFrom(...Object.keys(PROVIDERS)),
+    namespace: fc.constantFrom(...namespaces),
+    name: fc.constantFrom(...names),
+    roleArn: fc.option(
+      fc.oneof(
+        fc.nat(7).map((i) => arnOf(`KubestashRole-${i}`)),
+        fc.nat(7).map((i) => arnOf(`KubestashRole-${i}`, '/kubestash-irsa/')),
+      ),
+      { nil: undefined },
+    ),
+  });
+
+  test('property: a ServiceAccount is kept iff its annotation names a recognised manager role whose trust lists its subject under its cluster’s provider', () => {
+    fc.assert(
+      fc.property(
+        fc.uniqueArray(rawRole, { selector: (r) => r.index, maxLength: 6 }),
+        sa,
+        (raw, account) => {
+          // What a pass hands keptManagerRole: the roles at / that recogniseManagerRole accepts.
+          const found: ManagerRoleFound[] = [];
+          for (const r of raw) {
+            const name = `KubestashRole-${r.index}`;
+            const verdict = recogniseManagerRole('KubestashRole', {
+              name,
+              trustPolicy: managerTrustPolicy(
+                // The condition keys name the provider's own issuer, as the seed's do.
+                r.provider.split(':oidc-provider/')[1],
+                r.provider,
+                r.subjects.map(([ns, n]) => `system:serviceaccount:${ns}:${n}`),
+              ),
+              tags: r.ours ? [{ key: SEED_TAG, value: 'KubestashRole' }] : [],
+            });
+            if (verdict.manager) {
+              found.push({ ...verdict, name, path: '/', arn: arnOf(name) });
+            }
+          }
+          const kept = keptManagerRole(account, (c) => PROVIDERS[c], found);
+          // The oracle, straight from the raw roles.
+          const expected = raw.find(
+            (r) =>
+              !r.ours &&
+              arnOf(`KubestashRole-${r.index}`) === account.roleArn &&
+              PROVIDERS[account.cluster] === r.provider &&
+              r.subjects.some(([ns, n]) => ns === account.namespace && n === account.name),
+          );
+          expect(kept?.name).toBe(
+            expected === undefined ? undefined : `KubestashRole-${expected.index}`,
+          );
+        },
+      ),
+      { numRuns: 500 },
+    );
+  });
+
+  test('a ServiceAccount whose role the manager emptied, or that names a role of this project, is not kept', () => {
+    const emptied: ManagerRoleFound = {
+      name: 'KubestashRole-0',
+      index: 0,
+      path: '/',
+      arn: arnOf('KubestashRole-0'),
+      providerArn: PROVIDER,
+      subjects: [],
+    };
+    const account = { cluster: 'prod', namespace: 'demo', name: 'session-a' };
+    expect(keptManagerRole({ ...account, roleArn: emptied.arn }, () => PROVIDER, [emptied])).toBe(
+      undefined,
+    );
+    const trusting = { ...emptied, subjects: ['system:serviceaccount:demo:session-a'] };
+    expect(keptManagerRole({ ...account, roleArn: trusting.arn }, () => PROVIDER, [trusting])).toBe(
+      trusting,
+    );
+    expect(
+      keptManagerRole(
+        { ...account, roleArn: arnOf('KubestashRole-0', '/kubestash-irsa/') },
+        () => PROVIDER,
+        [trusting],
+      ),
+    ).toBe(undefined);
+    expect(keptManagerRole(account, () => PROVIDER, [trusting])).toBe(undefined);
   });
 });
