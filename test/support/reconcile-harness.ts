@@ -48,25 +48,37 @@ export class ReconcileHarness {
   /** Registers the jest hooks that start, reset and stop the servers. */
   static forJest(): ReconcileHarness {
     const harness = new ReconcileHarness();
-    beforeAll(async () => {
-      harness.state = {
-        moto: await startMotoServer(),
-        server: await new KubernetesTestServer({
-          acceptToken: TEST_TOKEN,
-          rbacRules: KUBERNETES_RBAC_RULES,
-        }).start(),
-      };
-    });
-    afterAll(async () => {
-      await Promise.all(harness.clients.map((c) => c.close()));
-      await harness.state?.server.stop();
-      await harness.state?.moto.stop();
-    });
+    beforeAll(() => harness.start());
+    afterAll(() => harness.stop());
     beforeEach(async () => {
       await harness.moto.reset();
       harness.server.reset();
     });
     return harness;
+  }
+
+  /** Outside jest (a script such as bin/migrate-fixture.ts): started now; call `stop()` when done. */
+  static async startOutsideJest(): Promise<ReconcileHarness> {
+    const harness = new ReconcileHarness();
+    await harness.start();
+    return harness;
+  }
+
+  private async start(): Promise<void> {
+    this.state = {
+      moto: await startMotoServer(),
+      server: await new KubernetesTestServer({
+        acceptToken: TEST_TOKEN,
+        rbacRules: KUBERNETES_RBAC_RULES,
+      }).start(),
+    };
+  }
+
+  /** Closes the clients and stops both servers. */
+  async stop(): Promise<void> {
+    await Promise.all(this.clients.map((c) => c.close()));
+    await this.state?.server.stop();
+    await this.state?.moto.stop();
   }
 
   get moto(): MotoServer {
