@@ -258,11 +258,13 @@ async function readStep(
     conditionOperator: seedEnv.conditionOperator,
     roleCreationLimit: settings.roleCreationLimit,
   };
-  // The quota, the derived roles and the ServiceAccounts depend only on the seed role: read at once.
-  const [quota, roles, { serviceAccounts, unreachable }] = await Promise.all([
+  // The quota, the derived roles, aws-credential-manager's roles and the ServiceAccounts
+  // depend only on the seed role: read at once.
+  const [quota, roles, atRoot, { serviceAccounts, unreachable }] = await Promise.all([
     learned.trustPolicyQuota ??
       deps.iam.getTrustPolicySizeQuota().then((q) => q ?? DEFAULT_TRUST_POLICY_QUOTA),
     readDerivedRoles(deps.iam, seed),
+    findManagerRoles(deps.iam, seed.name, MANAGER_PATH),
     readServiceAccounts(
       deps,
       seed,
@@ -284,7 +286,7 @@ async function readStep(
     roles,
     unreachable.map((u) => u.cluster),
   ).map((sa) => ({ ...sa, uid: '' }));
-  const manager = await readManagerGrants(deps.iam, spec, serviceAccounts);
+  const manager = splitManagerGrants(seed, atRoot.found, serviceAccounts);
   return {
     seedEnv,
     seedRole,
@@ -734,37 +736,35 @@ function roleQuotaMessage(seed: string, error: RoleQuotaExceededError): string {
 const MANAGER_PATH = '/';
 
 /**
- * aws-credential-manager's roles of the seed, and the listed ServiceAccounts
- * split into those the pass plans and those whose working grant from the
- * manager is left alone ({@link keptManagerRole}): the latter get no subject in
- * this project's roles and no annotation, and their Jobs count as granted,
- * until the ServiceAccount is gone (docs/migration.md). The manager's roles
+ * Splits the listed ServiceAccounts into those the pass plans and those whose
+ * working grant from aws-credential-manager is left alone
+ * ({@link keptManagerRole}): the latter get no subject in this project's roles
+ * and no annotation, and their Jobs count as granted, until the
+ * ServiceAccount is gone (docs/migration.md). The manager's roles themselves
  * are a known case of a taken derived name: the planner skips their indices
  * (foreignRoleNames) without the DerivedRoleNameTaken Event, which is for
  * names nobody expected to be taken. Any other role holding a derived name
  * (at `/` or elsewhere) is still learned from CreateRole's EntityAlreadyExists.
- *
- * @throws whatever the IAM port throws (the pass is retried)
+ * Pure.
  */
-async function readManagerGrants(
-  iam: IamPort,
+function splitManagerGrants(
   seed: SeedSpec,
+  managerRoles: readonly ManagerRoleFound[],
   serviceAccounts: readonly ListedServiceAccount[],
-): Promise<{
+): {
   roles: readonly ManagerRoleFound[];
   planned: ListedServiceAccount[];
   keptByManager: Map<string, string>;
-}> {
-  const { found } = await findManagerRoles(iam, seed.name, MANAGER_PATH);
+} {
   const provider = (cluster: string) => seed.clusters.find((c) => c.name === cluster)?.providerArn;
   const planned: ListedServiceAccount[] = [];
   const keptByManager = new Map<string, string>();
   for (const sa of serviceAccounts) {
-    const kept = found.length === 0 ? undefined : keptManagerRole(sa, provider, found);
+    const kept = keptManagerRole(sa, provider, managerRoles);
     if (kept === undefined) planned.push(sa);
     else keptByManager.set(keyOf(sa), kept.arn);
   }
-  return { roles: found, planned, keptByManager };
+  return { roles: managerRoles, planned, keptByManager };
 }
 
 /** The seed's derived roles under its path, with the tags of the ones that look empty. */
