@@ -1,5 +1,6 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
+import { Worker } from 'node:worker_threads';
 import { performance } from 'node:perf_hooks';
 import { IAMClient } from '@aws-sdk/client-iam';
 import { STSClient } from '@aws-sdk/client-sts';
@@ -20,6 +21,7 @@ import type { KubernetesTestServer } from './kubernetes-test-server';
 import { startConnectedTestServer } from './kubernetes-test-server';
 import { admissionReviewOf } from './kubestash-objects';
 import type { KubestashObjects } from './kubestash-objects';
+import type { GateWorkerData, GateWorkerReply, GateWorkerRequest } from './gate-worker';
 import { MotoPipeline, PIPELINE_BUS, asSqsRecord } from './moto-pipeline';
 import { createSeedRole } from './moto-seed';
 import { MOTO_ACCOUNT, MOTO_CLIENT_CONFIG, startMotoServer } from './moto-server';
@@ -39,6 +41,24 @@ const FIXTURE_ACCOUNT = '111122223333';
 export interface GateFlowOptions {
   /** The seed's allowed namespaces (its tag). @default ['demo'] */
   readonly allowedNamespaces?: readonly string[];
+  /**
+   * Run the gate in a worker thread with its own clients (test/support/gate-worker.ts),
+   * as its own Lambda runs apart from the reconciler in AWS, so a burst of admissions
+   * does not take the reconcile handler's event loop. The bench does; tests keep the gate
+   * in-process, where jest's module mocks and coverage see it.
+   * @default false
+   */
+  readonly gateThread?: boolean;
+}
+
+/** Where the API server sends a Job for review, in this process or in the gate's thread. */
+interface GateEndpoint {
+  answer(event: Parameters<ReturnType<typeof createJobGateHandler>>[0]): Promise<{
+    body?: string;
+  }>;
+  /** Resolves once every hint the gate gave up waiting for (400 ms) has reached the bus. */
+  settle(): Promise<void>;
+  close(): Promise<void>;
 }
 
 /** What the API server made of a Job the gate reviewed. */
@@ -70,10 +90,9 @@ export class GateFlow {
     readonly server: KubernetesTestServer,
     private readonly kube: KubernetesHttpClient,
     private readonly pipeline: MotoPipeline,
-    private readonly gate: ReturnType<typeof createJobGateHandler>,
+    private readonly gate: GateEndpoint,
     private readonly reconcile: ReturnType<typeof createReconcileHandler>,
     private readonly publisher: EventBridgePublisher,
-    private readonly hintsInFlight: ReadonlySet<Promise<unknown>>,
   ) {}
 
   static async start(options: GateFlowOptions = {}): Promise<GateFlow> {
@@ -89,26 +108,15 @@ export class GateFlow {
     const logger = new Logger({ logLevel: 'SILENT' });
     const metrics = new Metrics({ namespace: 'GateFlow', serviceName: 'gate-flow' });
     const publisher = new EventBridgePublisher(pipeline.events, { eventBusName: PIPELINE_BUS });
-    // A hint the gate gave up waiting for (400 ms) still reaches the bus: drain() waits for it.
-    const inFlight = new Set<Promise<unknown>>();
-    const gate = createJobGateHandler({
-      settings: SETTINGS,
-      tokens: fixtureTokens(),
-      publisher: {
-        publish: (entries) => {
-          const sent = publisher.publish(entries);
-          const settled = sent.catch(() => undefined);
-          inFlight.add(settled);
-          void settled.then(() => inFlight.delete(settled));
-          return sent;
-        },
-      },
-      // One API server plays the cluster for both; the gate's own RBAC is tested with the adapter.
-      serviceAccounts: () => kube,
-      readBudgetMs: 2000,
-      logger,
-      metrics,
-    });
+    const gate =
+      options.gateThread === true
+        ? gateThread({
+            eventsEndpoint: events.endpoint,
+            server: server.url,
+            caPem: server.caPem,
+            token: TOKEN,
+          })
+        : inProcessGate(publisher, kube, logger, metrics);
     const iam = new IamAdapter(new IAMClient({ ...MOTO_CLIENT_CONFIG, endpoint: moto.endpoint }));
     const webIdentity = new StsWebIdentity(
       new STSClient({ ...MOTO_CLIENT_CONFIG, endpoint: moto.endpoint }),
@@ -152,7 +160,6 @@ export class GateFlow {
       gate,
       reconcile,
       publisher,
-      inFlight,
     );
     return flow;
   }
@@ -220,7 +227,7 @@ export class GateFlow {
     const request = review.request as { object: Json };
     const metadata = object.metadata as { name: string; namespace: string };
     const started = performance.now();
-    const reply = await this.gate({
+    const reply = await this.gate.answer({
       version: '2.0',
       routeKey: '$default',
       rawPath: GATE_PATH,
@@ -229,7 +236,7 @@ export class GateFlow {
       isBase64Encoded: false,
       body: JSON.stringify(review),
       requestContext: { http: { method: 'POST' } },
-    } as Parameters<typeof this.gate>[0]);
+    } as Parameters<GateEndpoint['answer']>[0]);
     const answerMs = performance.now() - started;
     const response = (JSON.parse(String(reply.body)) as { response: { patch?: string } }).response;
     const patch =
@@ -283,7 +290,7 @@ export class GateFlow {
   /** The Lambda event source: FIFO batches of up to ten, until the queue is empty. */
   async drain(): Promise<number> {
     let batches = 0;
-    await Promise.all(this.hintsInFlight);
+    await this.gate.settle();
     for (;;) {
       const messages = await this.receive();
       if (messages.length === 0) return batches;
@@ -301,6 +308,7 @@ export class GateFlow {
     let batches = 0;
     while (!done()) {
       if (performance.now() > deadline) throw new Error(`not done within ${timeoutMs} ms`);
+      // Short polls 20 ms apart: moto's long poll holds the queue's lock and slowed its deliveries.
       const messages = await this.receive();
       if (messages.length === 0) {
         await new Promise((r) => setTimeout(r, 20));
@@ -312,9 +320,9 @@ export class GateFlow {
     return batches;
   }
 
-  private async receive(): ReturnType<MotoPipeline['receive']> {
+  private async receive(waitSeconds = 0): ReturnType<MotoPipeline['receive']> {
     const started = performance.now();
-    const messages = await this.pipeline.receive();
+    const messages = await this.pipeline.receive(waitSeconds);
     this.receiveMs.push(performance.now() - started);
     return messages;
   }
@@ -343,6 +351,7 @@ export class GateFlow {
   }
 
   async stop(): Promise<void> {
+    await this.gate.close();
     await this.kube.close();
     await this.server.stop();
     await Promise.all(this.motos.map((m) => m.stop()));
@@ -367,4 +376,78 @@ export class GateFlow {
       this.releasedAt.set(name, write?.receivedAt ?? performance.now());
     }
   }
+}
+
+/** The gate in this process, sharing the reconciler's API-server client (its own RBAC is tested with the adapter). */
+function inProcessGate(
+  publisher: EventBridgePublisher,
+  kube: KubernetesHttpClient,
+  logger: Logger,
+  metrics: Metrics,
+): GateEndpoint {
+  // A hint the gate gave up waiting for (400 ms) still reaches the bus: settle() waits for it.
+  const inFlight = new Set<Promise<unknown>>();
+  const gate = createJobGateHandler({
+    settings: SETTINGS,
+    tokens: fixtureTokens(),
+    publisher: {
+      publish: (entries) => {
+        const sent = publisher.publish(entries);
+        const settled = sent.catch(() => undefined);
+        inFlight.add(settled);
+        void settled.then(() => inFlight.delete(settled));
+        return sent;
+      },
+    },
+    serviceAccounts: () => kube,
+    readBudgetMs: 2000,
+    logger,
+    metrics,
+  });
+  return {
+    answer: (event) => gate(event),
+    settle: async () => {
+      await Promise.all(inFlight);
+    },
+    close: async () => {},
+  };
+}
+
+/** Each member of a union without its `id`. */
+type WithoutId<T> = T extends unknown ? Omit<T, 'id'> : never;
+
+/** The gate in its own worker thread (test/support/gate-worker.ts), loaded through tsx. */
+function gateThread(data: GateWorkerData): GateEndpoint {
+  const file = path.join(__dirname, 'gate-worker.ts');
+  const worker = new Worker(`require('tsx/cjs'); require(${JSON.stringify(file)});`, {
+    eval: true,
+    workerData: data,
+  });
+  const waiting = new Map<number, { resolve: (r: unknown) => void; reject: (e: Error) => void }>();
+  let next = 0;
+  worker.on('message', (m: GateWorkerReply) => {
+    const w = waiting.get(m.id);
+    waiting.delete(m.id);
+    if (m.error !== undefined) w?.reject(new Error(`gate thread: ${m.error}`));
+    else w?.resolve(m.reply);
+  });
+  worker.on('error', (error) => {
+    for (const w of waiting.values()) w.reject(error);
+    waiting.clear();
+  });
+  const ask = (request: WithoutId<GateWorkerRequest>): Promise<unknown> =>
+    new Promise((resolve, reject) => {
+      const id = next++;
+      waiting.set(id, { resolve, reject });
+      worker.postMessage({ id, ...request });
+    });
+  return {
+    answer: async (event) => (await ask({ event })) as { body?: string },
+    settle: async () => {
+      await ask({ settle: true });
+    },
+    close: async () => {
+      await worker.terminate();
+    },
+  };
 }
