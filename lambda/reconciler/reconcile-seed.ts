@@ -1,4 +1,3 @@
-import pLimit from 'p-limit';
 import { derivedRoleIndex, seedNameOf } from '../domain/iam-names';
 import type {
   Assignment,
@@ -25,13 +24,13 @@ import {
 } from '../ports/iam-port';
 import type { KubernetesPort } from '../ports/kubernetes-port';
 import {
-  API_SERVER_CONCURRENCY,
   KubernetesConflictError,
   KubernetesNotFoundError,
   KubernetesUnreachableError,
 } from '../ports/kubernetes-port';
 import type { WebIdentityPort } from '../ports/web-identity-port';
 import { findManagerRoles } from '../migration/find-manager-roles';
+import { onApiServers } from './api-server-calls';
 import { proveRoles } from './prove-roles';
 import type { RoleProof } from './prove-roles';
 import { keyOf, releaseGatedJobs } from './release-gated-jobs';
@@ -497,33 +496,23 @@ async function annotateStep(
     toAnnotate.push(a);
   }
   // Each write is bound to its own ServiceAccount's uid: they are independent, so they overlap.
-  const limit = pLimit(API_SERVER_CONCURRENCY);
-  await Promise.all(
-    toAnnotate.map((a) =>
-      limit(async () => {
-        try {
-          await deps
-            .kubernetes(a.cluster)
-            .patchServiceAccountAnnotations(
-              a.namespace,
-              a.name,
-              { [ROLE_ARN_ANNOTATION]: a.roleArn },
-              { uid: byKey.get(keyOf(a))?.uid },
-            );
-          annotated++;
-          granted.set(keyOf(a), a.roleArn);
-        } catch (error) {
-          const expected =
-            error instanceof KubernetesNotFoundError || error instanceof KubernetesConflictError;
-          if (!expected) {
-            // The pass fails: start no further write (the next pass sees what was written).
-            limit.clearQueue();
-            throw error;
-          }
-        }
-      }),
-    ),
-  );
+  await onApiServers(toAnnotate, async (a) => {
+    try {
+      await deps
+        .kubernetes(a.cluster)
+        .patchServiceAccountAnnotations(
+          a.namespace,
+          a.name,
+          { [ROLE_ARN_ANNOTATION]: a.roleArn },
+          { uid: byKey.get(keyOf(a))?.uid },
+        );
+      annotated++;
+      granted.set(keyOf(a), a.roleArn);
+    } catch (error) {
+      if (!(error instanceof KubernetesNotFoundError || error instanceof KubernetesConflictError))
+        throw error;
+    }
+  });
   return { annotated, granted, unproven, deferred };
 }
 
@@ -839,15 +828,10 @@ async function readClusterServiceAccounts(
   options: Pick<ReconcileOptions, 'otherSeeds' | 'reportUnknownSeeds'>,
 ): Promise<ListedServiceAccount[]> {
   const out: ListedServiceAccount[] = [];
-  const limit = pLimit(API_SERVER_CONCURRENCY);
-  const lists = await Promise.all(
-    namespaces.map((namespace) =>
-      limit(async () => ({
-        namespace,
-        items: await deps.kubernetes(cluster).listServiceAccounts(namespace),
-      })),
-    ),
-  );
+  const lists = await onApiServers(namespaces, async (namespace) => ({
+    namespace,
+    items: await deps.kubernetes(cluster).listServiceAccounts(namespace),
+  }));
   for (const { namespace, items } of lists) {
     for (const sa of items) {
       const seedRole = sa.annotations[SEED_ROLE_ANNOTATION];

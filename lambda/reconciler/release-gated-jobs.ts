@@ -1,4 +1,3 @@
-import pLimit from 'p-limit';
 import { seedNameOf } from '../domain/iam-names';
 import {
   ACCESS_CHECK_ANNOTATION,
@@ -11,11 +10,8 @@ import {
   SEED_ROLE_ANNOTATION,
 } from '../ports/annotations';
 import type { JobRecord, KubernetesEventSpec, KubernetesPort } from '../ports/kubernetes-port';
-import {
-  API_SERVER_CONCURRENCY,
-  KubernetesConflictError,
-  KubernetesNotFoundError,
-} from '../ports/kubernetes-port';
+import { KubernetesConflictError, KubernetesNotFoundError } from '../ports/kubernetes-port';
+import { onApiServers } from './api-server-calls';
 import type { ProofOptions } from './prove-roles';
 
 export interface ReleaseOptions {
@@ -118,19 +114,17 @@ export async function releaseGatedJobs(
 ): Promise<ReleaseOutcome> {
   const held: { cluster: string; job: JobRecord }[] = [];
   const marked = new Set<string>();
-  const listLimit = pLimit(API_SERVER_CONCURRENCY);
-  const listed = await Promise.all(
+  const listed = await onApiServers(
     input.clusters.flatMap((cluster) =>
-      input.namespaces.map((namespace) =>
-        listLimit(async () => ({
-          cluster,
-          namespace,
-          jobs: await deps
-            .kubernetes(cluster)
-            .listJobs(namespace, `${MANAGED_BY_LABEL}=${KUBESTASH_MANAGED_BY}`),
-        })),
-      ),
+      input.namespaces.map((namespace) => ({ cluster, namespace })),
     ),
+    async ({ cluster, namespace }) => ({
+      cluster,
+      namespace,
+      jobs: await deps
+        .kubernetes(cluster)
+        .listJobs(namespace, `${MANAGED_BY_LABEL}=${KUBESTASH_MANAGED_BY}`),
+    }),
   );
   for (const { cluster, namespace, jobs } of listed) {
     for (const job of jobs) {
@@ -143,17 +137,8 @@ export async function releaseGatedJobs(
   }
 
   // Jobs are settled independently: a burst of 50 costs a few API-server round trips, not 150 in a row.
-  const limit = pLimit(API_SERVER_CONCURRENCY);
-  const settled = await Promise.all(
-    held.map(({ cluster, job }) =>
-      limit(() =>
-        settleJob(deps, cluster, job, input, options).catch((error: unknown) => {
-          // The pass fails: start no further Job (the next pass sees what was done).
-          limit.clearQueue();
-          throw error;
-        }),
-      ),
-    ),
+  const settled = await onApiServers(held, ({ cluster, job }) =>
+    settleJob(deps, cluster, job, input, options),
   );
   const counts = { released: 0, releasedElsewhere: 0, held: 0, stuck: 0, events: 0 };
   for (const one of settled) {

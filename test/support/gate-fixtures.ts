@@ -1,4 +1,9 @@
+import type { Logger } from '@aws-lambda-powertools/logger';
+import type { Metrics } from '@aws-lambda-powertools/metrics';
 import { GateTokenCache } from '../../lambda/gate/gate-token-cache';
+import { createJobGateHandler } from '../../lambda/handlers/job-gate';
+import type { EventPublisherPort } from '../../lambda/ports/event-publisher-port';
+import type { ServiceAccountReader } from '../../lambda/ports/kubernetes-port';
 import type { GateSettings } from '../../lambda/gate/gate-settings';
 import type { GateTokenPort } from '../../lambda/ports/gate-token-port';
 
@@ -65,4 +70,41 @@ export function fixtureTokens(
     now,
     onProblem: () => {},
   });
+}
+
+/**
+ * The real gate handler with the example settings, publishing through
+ * `publisher` and reading ServiceAccounts through `serviceAccounts`; `settle`
+ * resolves once every hint it gave up waiting for (400 ms) has reached the bus.
+ */
+export function trackedGate(
+  publisher: EventPublisherPort,
+  serviceAccounts: ServiceAccountReader,
+  logger: Logger,
+  metrics: Metrics,
+): { gate: ReturnType<typeof createJobGateHandler>; settle: () => Promise<void> } {
+  const inFlight = new Set<Promise<unknown>>();
+  const gate = createJobGateHandler({
+    settings: SETTINGS,
+    tokens: fixtureTokens(),
+    publisher: {
+      publish: (entries) => {
+        const sent = publisher.publish(entries);
+        const settled = sent.catch(() => undefined);
+        inFlight.add(settled);
+        void settled.then(() => inFlight.delete(settled));
+        return sent;
+      },
+    },
+    serviceAccounts: () => serviceAccounts,
+    readBudgetMs: 2000,
+    logger,
+    metrics,
+  });
+  return {
+    gate,
+    settle: async () => {
+      await Promise.all(inFlight);
+    },
+  };
 }

@@ -10,12 +10,12 @@ import { EventBridgePublisher } from '../../lambda/adapters/eventbridge/event-br
 import { IamAdapter } from '../../lambda/adapters/iam/iam-adapter';
 import type { KubernetesHttpClient } from '../../lambda/adapters/kubernetes/kubernetes-http-client';
 import { StsWebIdentity } from '../../lambda/adapters/sts/sts-web-identity';
-import { createJobGateHandler } from '../../lambda/handlers/job-gate';
+import type { createJobGateHandler } from '../../lambda/handlers/job-gate';
 import { SEED_ROLE_ANNOTATION } from '../../lambda/ports/annotations';
 import { DetailType, EVENT_SOURCE } from '../../lambda/events/reconcile-event';
 import { createReconcileHandler } from '../../lambda/handlers/reconcile';
 import { reconcileSeed } from '../../lambda/reconciler/reconcile-seed';
-import { GATE_PATH, SETTINGS, fixtureTokens } from './gate-fixtures';
+import { GATE_PATH, trackedGate } from './gate-fixtures';
 import { applyJsonPatch } from './json-patch';
 import type { KubernetesTestServer } from './kubernetes-test-server';
 import { startConnectedTestServer } from './kubernetes-test-server';
@@ -385,32 +385,8 @@ function inProcessGate(
   logger: Logger,
   metrics: Metrics,
 ): GateEndpoint {
-  // A hint the gate gave up waiting for (400 ms) still reaches the bus: settle() waits for it.
-  const inFlight = new Set<Promise<unknown>>();
-  const gate = createJobGateHandler({
-    settings: SETTINGS,
-    tokens: fixtureTokens(),
-    publisher: {
-      publish: (entries) => {
-        const sent = publisher.publish(entries);
-        const settled = sent.catch(() => undefined);
-        inFlight.add(settled);
-        void settled.then(() => inFlight.delete(settled));
-        return sent;
-      },
-    },
-    serviceAccounts: () => kube,
-    readBudgetMs: 2000,
-    logger,
-    metrics,
-  });
-  return {
-    answer: (event) => gate(event),
-    settle: async () => {
-      await Promise.all(inFlight);
-    },
-    close: async () => {},
-  };
+  const { gate, settle } = trackedGate(publisher, kube, logger, metrics);
+  return { answer: (event) => gate(event), settle, close: async () => {} };
 }
 
 /** Each member of a union without its `id`. */

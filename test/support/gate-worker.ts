@@ -4,8 +4,7 @@ import { Logger } from '@aws-lambda-powertools/logger';
 import { Metrics } from '@aws-lambda-powertools/metrics';
 import { EventBridgePublisher } from '../../lambda/adapters/eventbridge/event-bridge-publisher';
 import { KubernetesHttpClient } from '../../lambda/adapters/kubernetes/kubernetes-http-client';
-import { createJobGateHandler } from '../../lambda/handlers/job-gate';
-import { SETTINGS, fixtureTokens } from './gate-fixtures';
+import { trackedGate } from './gate-fixtures';
 import { PIPELINE_BUS } from './moto-pipeline';
 import { MOTO_CLIENT_CONFIG } from './moto-server';
 
@@ -40,33 +39,19 @@ function serve(data: GateWorkerData): void {
     new EventBridgeClient({ ...MOTO_CLIENT_CONFIG, endpoint: data.eventsEndpoint }),
     { eventBusName: PIPELINE_BUS },
   );
-  const inFlight = new Set<Promise<unknown>>();
   const kube = new KubernetesHttpClient({
     connection: async () => ({ server: data.server, caPem: data.caPem }),
     tokens: { token: async () => data.token, invalidate: () => {} },
   });
-  const gate = createJobGateHandler({
-    settings: SETTINGS,
-    tokens: fixtureTokens(),
-    publisher: {
-      publish: (entries) => {
-        const sent = publisher.publish(entries);
-        const settled = sent.catch(() => undefined);
-        inFlight.add(settled);
-        void settled.then(() => inFlight.delete(settled));
-        return sent;
-      },
-    },
-    serviceAccounts: () => kube,
-    readBudgetMs: 2000,
-    logger: new Logger({ logLevel: 'SILENT' }),
-    metrics: new Metrics({ namespace: 'GateFlow', serviceName: 'gate-flow' }),
-  });
+  const { gate, settle } = trackedGate(
+    publisher,
+    kube,
+    new Logger({ logLevel: 'SILENT' }),
+    new Metrics({ namespace: 'GateFlow', serviceName: 'gate-flow' }),
+  );
   port.on('message', (request: GateWorkerRequest) => {
     const answer =
-      'settle' in request
-        ? Promise.all(inFlight).then(() => undefined)
-        : gate(request.event as Parameters<typeof gate>[0]);
+      'settle' in request ? settle() : gate(request.event as Parameters<typeof gate>[0]);
     answer.then(
       (reply) => port.postMessage({ id: request.id, reply } satisfies GateWorkerReply),
       (error: unknown) =>
