@@ -89,7 +89,10 @@ export class IamAdapter implements IamPort {
 
   async listRolesUnderPath(path: string): Promise<DerivedRoleRecord[]> {
     const roles: DerivedRoleRecord[] = [];
-    for await (const page of paginateListRoles({ client: this.iam }, { PathPrefix: path })) {
+    // Pages of 1,000, IAM's most (MaxItems), not its default 100: at `/` (aws-credential-manager's
+    // path) ListRoles returns every role of the account, on every pass.
+    const pages = paginateListRoles({ client: this.iam, pageSize: 1000 }, { PathPrefix: path });
+    for await (const page of pages) {
       for (const role of page.Roles ?? []) {
         // PathPrefix /a/ also matches /a/b/: only the exact path holds derived roles.
         if (role.Path !== path || role.RoleName === undefined || role.Arn === undefined) continue;

@@ -96,13 +96,16 @@ describe('IamAdapter against moto', () => {
     ]);
   });
 
-  test('lists the roles of exactly one path, with their trust documents, across pages', async () => {
-    const { adapter } = client();
+  test("lists the roles of exactly one path, with their trust documents, in pages of IAM's most (1,000)", async () => {
+    const { adapter, handler } = client();
     for (let i = 0; i < 120; i++)
       await adapter.createRole(spec({ name: `KubestashRole-${i}`, policyArns: [] }));
     await adapter.createRole(spec({ name: 'Other-0', path: '/kubestash-irsa/nested/' }));
+    const before = handler.actions.filter((a) => a === 'ListRoles').length;
     const roles = await adapter.listRolesUnderPath('/kubestash-irsa/');
     expect(roles).toHaveLength(120);
+    // 121 roles under the prefix: one page (IAM's default, 100, would take two).
+    expect(handler.actions.filter((a) => a === 'ListRoles').length - before).toBe(1);
     expect(roles[0]).toMatchObject({
       path: '/kubestash-irsa/',
       arn: `arn:aws:iam::${MOTO_ACCOUNT}:role/kubestash-irsa/${roles[0].name}`,
