@@ -112,6 +112,51 @@ export async function releaseGatedJobs(
   input: ReleaseInput,
   options: ReleaseOptions,
 ): Promise<ReleaseOutcome> {
+  const first = await listMarkedJobs(deps, input);
+  // Jobs are settled independently: a burst of 50 costs a few API-server round trips, not 150 in a row.
+  const settled = await onApiServers(first.held, ({ cluster, job }) =>
+    settleJob(deps, cluster, job, input, options),
+  );
+  const marked = new Set(first.marked);
+  // A burst goes on while the pass runs (in AWS a pass takes seconds: its proof waits out IAM
+  // propagation). Jobs stored since the list whose ServiceAccount this pass granted are released
+  // now, not by the next pass. Only those: the others are judged, with their Events, by the
+  // pass their own hint brings, so their hints stay unanswered here.
+  if (settled.some((one) => one.released > 0)) {
+    const again = await listMarkedJobs(deps, input);
+    const late = again.held.filter(({ cluster, job }) => {
+      const key = keyOf({ cluster, namespace: job.namespace, name: job.name });
+      const account = keyOf({ cluster, namespace: job.namespace, name: job.serviceAccountName });
+      return !first.marked.has(key) && input.granted.has(account);
+    });
+    for (const { cluster, job } of late) {
+      marked.add(keyOf({ cluster, namespace: job.namespace, name: job.name }));
+    }
+    settled.push(
+      ...(await onApiServers(late, ({ cluster, job }) =>
+        settleJob(deps, cluster, job, input, options),
+      )),
+    );
+  }
+  const counts = { released: 0, releasedElsewhere: 0, held: 0, stuck: 0, events: 0 };
+  for (const one of settled) {
+    for (const key of Object.keys(counts) as (keyof ReleaseResult)[]) counts[key] += one[key];
+  }
+  return { counts, marked };
+}
+
+/**
+ * The KubeStash Jobs of the input's clusters and namespaces that carry the
+ * gate's mark (`cluster/namespace/name`, in any state), and those of them it
+ * holds (held or stuck, not being deleted).
+ */
+async function listMarkedJobs(
+  deps: ReleaseDeps,
+  input: ReleaseInput,
+): Promise<{
+  readonly marked: ReadonlySet<string>;
+  readonly held: readonly { readonly cluster: string; readonly job: JobRecord }[];
+}> {
   const held: { cluster: string; job: JobRecord }[] = [];
   const marked = new Set<string>();
   const listed = await onApiServers(
@@ -135,16 +180,7 @@ export async function releaseGatedJobs(
       }
     }
   }
-
-  // Jobs are settled independently: a burst of 50 costs a few API-server round trips, not 150 in a row.
-  const settled = await onApiServers(held, ({ cluster, job }) =>
-    settleJob(deps, cluster, job, input, options),
-  );
-  const counts = { released: 0, releasedElsewhere: 0, held: 0, stuck: 0, events: 0 };
-  for (const one of settled) {
-    for (const key of Object.keys(counts) as (keyof ReleaseResult)[]) counts[key] += one[key];
-  }
-  return { counts, marked };
+  return { marked, held };
 }
 
 /**

@@ -327,6 +327,59 @@ describe('releasing the Jobs the gate holds', () => {
     expect(sa()['eks.amazonaws.com/role-arn']).toMatch(/KubestashRole-0$/);
   });
 
+  test('a burst goes on during the pass: a Job stored after the list whose ServiceAccount the pass granted is released by the same pass; one whose ServiceAccount it did not grant waits for its own pass', async () => {
+    await h.createSeed();
+    const first = addSession(0);
+    // The second session's ServiceAccount exists when the pass reads them; its Job is stored
+    // only while the pass releases the first (the API server stores it after the gate answers).
+    const late = `sample-backup-daemon-demo-session-${1778072138 + 1}`;
+    h.server.addServiceAccount({
+      namespace: 'demo',
+      name: late,
+      annotations: { 'go.klusters.dev/seed-role-name': SEED_ARN },
+    });
+    const unread = `sample-backup-daemon-demo-session-${1778072138 + 2}`;
+    const { deps: d } = deps();
+    const kubernetes = d.kubernetes();
+    const original = kubernetes.setJobSuspended.bind(kubernetes);
+    kubernetes.setJobSuspended = async (namespace, name, suspend, opts) => {
+      if (name === first) {
+        for (const [i, sa] of [
+          [1, late],
+          [2, unread],
+        ] as const) {
+          if (i === 2)
+            h.server.addServiceAccount({
+              namespace: 'demo',
+              name: sa,
+              annotations: { 'go.klusters.dev/seed-role-name': SEED_ARN },
+            });
+          h.server.addJob({
+            namespace: 'demo',
+            name: sa,
+            uid: `job-${i}`,
+            labels: MANAGED,
+            annotations: HELD,
+            suspend: true,
+            serviceAccountName: sa,
+          });
+        }
+      }
+      return original(namespace, name, suspend, opts);
+    };
+    const result = await reconcileSeed(d, SEED, PROVEN);
+    expect(result.jobs?.released).toBe(2);
+    expect(job(first).spec.suspend).toBe(false);
+    expect(job(late).spec.suspend).toBe(false);
+    expect(eventsOn(late)).toEqual([
+      { type: 'Normal', reason: 'Released', message: expect.stringContaining(late) },
+    ]);
+    // Its ServiceAccount appeared after the read: untouched, no Event, and its hint still asks for a pass.
+    expect(job(unread).spec.suspend).toBe(true);
+    expect(eventsOn(unread)).toEqual([]);
+    expect(result.markedJobs).toEqual(new Set([`prod/demo/${first}`, `prod/demo/${late}`]));
+  });
+
   test('a Job deleted between the list and the release is skipped; the pass goes on', async () => {
     await h.createSeed();
     const gone = addSession(0);
