@@ -801,22 +801,25 @@ export async function readServiceAccounts(
   const serviceAccounts: ListedServiceAccount[] = [];
   const unreachable: UnreachableCluster[] = [];
   const read = await Promise.all(
-    seed.clusters.map(async (cluster) => {
+    seed.clusters.map(async (cluster): Promise<ListedServiceAccount[] | UnreachableCluster> => {
       try {
         return await readClusterServiceAccounts(deps, seed, cluster.name, namespaces, options);
       } catch (error) {
         if (!(error instanceof KubernetesUnreachableError)) throw error;
-        unreachable.push({
+        return {
           cluster: cluster.name,
           code: error.code,
           likelyCause: error.likelyCause,
           message: error.message,
-        });
-        return [];
+        };
       }
     }),
   );
-  for (const listed of read) serviceAccounts.push(...listed);
+  // In the seed's cluster order, whichever cluster answered first.
+  for (const one of read) {
+    if (Array.isArray(one)) serviceAccounts.push(...one);
+    else unreachable.push(one);
+  }
   return { serviceAccounts, unreachable };
 }
 

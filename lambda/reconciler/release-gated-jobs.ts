@@ -123,26 +123,39 @@ export async function releaseGatedJobs(
   // now, not by the next pass. Only those: the others are judged, with their Events, by the
   // pass their own hint brings, so their hints stay unanswered here.
   if (settled.some((one) => one.released > 0)) {
-    const again = await listMarkedJobs(deps, input);
-    const late = again.held.filter(({ cluster, job }) => {
-      const key = keyOf({ cluster, namespace: job.namespace, name: job.name });
-      const account = keyOf({ cluster, namespace: job.namespace, name: job.serviceAccountName });
-      return !first.marked.has(key) && input.granted.has(account);
-    });
-    for (const { cluster, job } of late) {
-      marked.add(keyOf({ cluster, namespace: job.namespace, name: job.name }));
-    }
-    settled.push(
-      ...(await onApiServers(late, ({ cluster, job }) =>
+    // Best effort: the pass's work is done; if this look fails, the late Jobs keep their hints.
+    try {
+      const late = await lateGrantedJobs(deps, input, first.marked);
+      const done = await onApiServers(late, ({ cluster, job }) =>
         settleJob(deps, cluster, job, input, options),
-      )),
-    );
+      );
+      for (const { cluster, job } of late) {
+        marked.add(keyOf({ cluster, namespace: job.namespace, name: job.name }));
+      }
+      settled.push(...done);
+    } catch {
+      // Nothing to undo: each write stands on its own, and the next pass reads the truth.
+    }
   }
   const counts = { released: 0, releasedElsewhere: 0, held: 0, stuck: 0, events: 0 };
   for (const one of settled) {
     for (const key of Object.keys(counts) as (keyof ReleaseResult)[]) counts[key] += one[key];
   }
   return { counts, marked };
+}
+
+/** Held Jobs listed now but not in `seen`, whose ServiceAccount the pass granted. */
+async function lateGrantedJobs(
+  deps: ReleaseDeps,
+  input: ReleaseInput,
+  seen: ReadonlySet<string>,
+): Promise<{ readonly cluster: string; readonly job: JobRecord }[]> {
+  const again = await listMarkedJobs(deps, input);
+  return again.held.filter(({ cluster, job }) => {
+    const key = keyOf({ cluster, namespace: job.namespace, name: job.name });
+    const account = keyOf({ cluster, namespace: job.namespace, name: job.serviceAccountName });
+    return !seen.has(key) && input.granted.has(account);
+  });
 }
 
 /**

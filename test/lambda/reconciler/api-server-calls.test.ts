@@ -28,17 +28,22 @@ describe('onApiServers', () => {
     );
   });
 
-  test('after the first failure no further item is started, and the failure is what it rejects with', async () => {
+  test('after the first failure no further item is started, and it rejects with that failure once the calls under way have ended', async () => {
     const started: number[] = [];
+    let inFlight = 0;
     const items = Array.from({ length: 30 }, (_, i) => i);
     await expect(
       onApiServers(items, async (i) => {
         started.push(i);
-        await tick(1);
+        inFlight++;
+        await tick(i === 2 ? 1 : 10);
+        inFlight--;
         if (i === 2) throw new Error('the API server answered 500');
         return i;
       }),
     ).rejects.toThrow('the API server answered 500');
+    // Nothing of the failed step is still writing when the caller learns of the failure.
+    expect(inFlight).toBe(0);
     await tick(20);
     // The first eight were in flight when item 2 failed; at most a few more began before it did.
     expect(started.length).toBeLessThan(items.length);

@@ -380,6 +380,25 @@ describe('releasing the Jobs the gate holds', () => {
     expect(result.markedJobs).toEqual(new Set([`prod/demo/${first}`, `prod/demo/${late}`]));
   });
 
+  test('the second look is best effort: when listing the Jobs again fails, the pass keeps what it released and succeeds', async () => {
+    await h.createSeed();
+    const name = addSession(0);
+    const { deps: d } = deps();
+    const kubernetes = d.kubernetes();
+    const original = kubernetes.listJobs.bind(kubernetes);
+    let lists = 0;
+    kubernetes.listJobs = async (namespace, selector) => {
+      lists++;
+      if (lists === 2) throw new Error('the API server answered 500 after every retry');
+      return original(namespace, selector);
+    };
+    const result = await reconcileSeed(d, SEED, PROVEN);
+    expect(lists).toBe(2);
+    expect(result.jobs?.released).toBe(1);
+    expect(job(name).spec.suspend).toBe(false);
+    expect(result.markedJobs).toEqual(new Set([`prod/demo/${name}`]));
+  });
+
   test('a Job deleted between the list and the release is skipped; the pass goes on', async () => {
     await h.createSeed();
     const gone = addSession(0);
