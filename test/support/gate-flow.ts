@@ -395,7 +395,9 @@ type WithoutId<T> = T extends unknown ? Omit<T, 'id'> : never;
 /** The gate in its own worker thread (test/support/gate-worker.ts), loaded through tsx. */
 function gateThread(data: GateWorkerData): GateEndpoint {
   const file = path.join(__dirname, 'gate-worker.ts');
-  const worker = new Worker(`require('tsx/cjs'); require(${JSON.stringify(file)});`, {
+  // An eval'd worker resolves modules from the working directory: name tsx's file exactly.
+  const tsx = JSON.stringify(require.resolve('tsx/cjs'));
+  const worker = new Worker(`require(${tsx}); require(${JSON.stringify(file)});`, {
     eval: true,
     workerData: data,
   });
@@ -407,10 +409,12 @@ function gateThread(data: GateWorkerData): GateEndpoint {
     if (m.error !== undefined) w?.reject(new Error(`gate thread: ${m.error}`));
     else w?.resolve(m.reply);
   });
-  worker.on('error', (error) => {
+  const failAll = (error: Error) => {
     for (const w of waiting.values()) w.reject(error);
     waiting.clear();
-  });
+  };
+  worker.on('error', failAll);
+  worker.on('exit', (code) => failAll(new Error(`the gate thread exited (${code})`)));
   const ask = (request: WithoutId<GateWorkerRequest>): Promise<unknown> =>
     new Promise((resolve, reject) => {
       const id = next++;

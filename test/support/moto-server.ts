@@ -1,10 +1,27 @@
-import { spawn } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import type { ChildProcess } from 'node:child_process';
 import * as net from 'node:net';
 import * as path from 'node:path';
 
 /** moto_server's own entry point behind one memoized parse (see the file). */
 const LAUNCHER = path.join(__dirname, 'moto-server-launcher.py');
+
+/**
+ * How to start moto: through the launcher when `python3` (or `$MOTO_PYTHON`)
+ * imports moto's server, else the `moto_server` on the PATH as installed (a
+ * virtualenv or pipx install; moto's EventBridge delivery is then slower).
+ */
+export function motoCommand(): { readonly command: string; readonly args: readonly string[] } {
+  const python = process.env.MOTO_PYTHON ?? 'python3';
+  const probe = spawnSync(python, ['-c', 'import moto.server, jsonpath_ng.ext'], {
+    stdio: 'ignore',
+  });
+  return probe.error === undefined && probe.status === 0
+    ? { command: python, args: [LAUNCHER] }
+    : { command: 'moto_server', args: [] };
+}
+
+let chosen: ReturnType<typeof motoCommand> | undefined;
 
 /**
  * A real moto_server process on a free loopback port, for tests that talk to
@@ -32,10 +49,15 @@ export const MOTO_ACCOUNT = '123456789012';
 export async function startMotoServer(timeoutMs = 50000): Promise<MotoServer> {
   const port = await freePort();
   const endpoint = `http://127.0.0.1:${port}`;
-  const child: ChildProcess = spawn('python3', [LAUNCHER, '-H', '127.0.0.1', '-p', String(port)], {
-    stdio: ['ignore', 'ignore', 'pipe'],
-    env: { ...process.env, MOTO_ALLOW_NONEXISTENT_REGION: 'true' },
-  });
+  chosen ??= motoCommand();
+  const child: ChildProcess = spawn(
+    chosen.command,
+    [...chosen.args, '-H', '127.0.0.1', '-p', String(port)],
+    {
+      stdio: ['ignore', 'ignore', 'pipe'],
+      env: { ...process.env, MOTO_ALLOW_NONEXISTENT_REGION: 'true' },
+    },
+  );
   let stderr = '';
   child.stderr?.on('data', (chunk: Buffer) => {
     stderr = (stderr + chunk.toString()).slice(-4000);
