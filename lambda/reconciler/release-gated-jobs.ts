@@ -114,24 +114,25 @@ export async function releaseGatedJobs(
 ): Promise<ReleaseOutcome> {
   const first = await listMarkedJobs(deps, input);
   // Jobs are settled independently: a burst of 50 costs a few API-server round trips, not 150 in a row.
-  const settled = await onApiServers(first.held, ({ cluster, job }) =>
-    settleJob(deps, cluster, job, input, options),
+  const settled = await onApiServers(first.held, (held) =>
+    settleJob(deps, held.cluster, held.job, input, options),
   );
   const marked = new Set(first.marked);
+  // A Job gone or re-created under its name while it was settled was not judged: a hint naming
+  // it (the new one's) must still bring a pass.
+  for (const one of settled) if (!one.judged) marked.delete(one.key);
   // A burst goes on while the pass runs (in AWS a pass takes seconds: its proof waits out IAM
   // propagation). Jobs stored since the list whose ServiceAccount this pass granted are released
   // now, not by the next pass. Only those: the others are judged, with their Events, by the
   // pass their own hint brings, so their hints stay unanswered here.
-  if (settled.some((one) => one.released > 0)) {
+  if (settled.some((one) => one.counts.released > 0)) {
     // Best effort: the pass's work is done; if this look fails, the late Jobs keep their hints.
     try {
       const late = await lateGrantedJobs(deps, input, first.marked);
-      const done = await onApiServers(late, ({ cluster, job }) =>
-        settleJob(deps, cluster, job, input, options),
+      const done = await onApiServers(late, (held) =>
+        settleJob(deps, held.cluster, held.job, input, options),
       );
-      for (const { cluster, job } of late) {
-        marked.add(keyOf({ cluster, namespace: job.namespace, name: job.name }));
-      }
+      for (const one of done) if (one.judged) marked.add(one.key);
       settled.push(...done);
     } catch {
       // Nothing to undo: each write stands on its own, and the next pass reads the truth.
@@ -139,7 +140,9 @@ export async function releaseGatedJobs(
   }
   const counts = { released: 0, releasedElsewhere: 0, held: 0, stuck: 0, events: 0 };
   for (const one of settled) {
-    for (const key of Object.keys(counts) as (keyof ReleaseResult)[]) counts[key] += one[key];
+    for (const key of Object.keys(counts) as (keyof ReleaseResult)[]) {
+      counts[key] += one.counts[key];
+    }
   }
   return { counts, marked };
 }
@@ -207,7 +210,37 @@ async function settleJob(
   job: JobRecord,
   input: ReleaseInput,
   options: ReleaseOptions,
-): Promise<ReleaseResult> {
+): Promise<SettledJob> {
+  const key = keyOf({ cluster, namespace: job.namespace, name: job.name });
+  const counts = await judgeAndSettle(deps, cluster, job, input, options);
+  return counts === undefined
+    ? { key, judged: false, counts: NOTHING_DONE }
+    : { key, judged: true, counts };
+}
+
+/** What settling one Job did; `judged` is false when it was gone or re-created meanwhile. */
+interface SettledJob {
+  readonly key: string;
+  readonly judged: boolean;
+  readonly counts: ReleaseResult;
+}
+
+const NOTHING_DONE: ReleaseResult = {
+  released: 0,
+  releasedElsewhere: 0,
+  held: 0,
+  stuck: 0,
+  events: 0,
+};
+
+/** The counts of what it did, undefined when the Job was deleted or re-created since it was listed. */
+async function judgeAndSettle(
+  deps: ReleaseDeps,
+  cluster: string,
+  job: JobRecord,
+  input: ReleaseInput,
+  options: ReleaseOptions,
+): Promise<ReleaseResult | undefined> {
   const result = { released: 0, releasedElsewhere: 0, held: 0, stuck: 0, events: 0 };
   const k8s = deps.kubernetes(cluster);
   try {
@@ -277,6 +310,7 @@ async function settleJob(
     // Deleted, or re-created under the same name, since it was listed: the next pass sees the truth.
     if (!(error instanceof KubernetesNotFoundError || error instanceof KubernetesConflictError))
       throw error;
+    return undefined;
   }
   return result;
 }
