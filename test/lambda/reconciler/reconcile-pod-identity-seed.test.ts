@@ -7,17 +7,10 @@
  * duplicate events, the quota reached.
  */
 import { podIdentityHarness, POD_CLUSTER, POD_SEED_ARN } from '../../support/pod-identity-harness';
-import { startMotoServer } from '../../support/moto-server';
-import type { MotoServer } from '../../support/moto-server';
+import { motoForEachTest } from '../../support/moto-for-jest';
 
 const MARKER = { 'klusters.dev/pod-identity-association-id': 'a-operator00000000001' };
-let moto: MotoServer;
-
-beforeAll(async () => {
-  moto = await startMotoServer();
-}, 60000);
-afterAll(() => moto.stop());
-beforeEach(() => moto.reset());
+const moto = motoForEachTest();
 
 function heldJob(name: string, serviceAccount: string) {
   return {

@@ -10,17 +10,11 @@ import {
   AssociationQuotaExceededError,
 } from '../../../../lambda/ports/pod-identity-port';
 import { motoEksWithPodIdentity } from '../../../support/moto-eks';
-import { MOTO_ACCOUNT, startMotoServer } from '../../../support/moto-server';
-import type { MotoServer } from '../../../support/moto-server';
+import { motoForEachTest } from '../../../support/moto-for-jest';
+import { MOTO_ACCOUNT } from '../../../support/moto-server';
 
 const ROLE = `arn:aws:iam::${MOTO_ACCOUNT}:role/PodIdentityRole`;
-let moto: MotoServer;
-
-beforeAll(async () => {
-  moto = await startMotoServer();
-}, 60000);
-afterAll(() => moto.stop());
-beforeEach(() => moto.reset());
+const moto = motoForEachTest();
 
 const create = (serviceAccount: string, token = `t-${serviceAccount}`) => ({
   namespace: 'demo',

@@ -5,19 +5,10 @@ import type { DerivedRoleSpec } from '../../../../lambda/ports/iam-port';
 import { FaultyAwsHandler, SimulatedCrash } from '../../../support/faulty-aws-handler';
 import type { FaultOptions } from '../../../support/faulty-aws-handler';
 import { createAccessPolicy } from '../../../support/moto-seed';
-import { MOTO_ACCOUNT, MOTO_CLIENT_CONFIG, startMotoServer } from '../../../support/moto-server';
-import type { MotoServer } from '../../../support/moto-server';
+import { motoForEachTest } from '../../../support/moto-for-jest';
+import { MOTO_ACCOUNT, MOTO_CLIENT_CONFIG } from '../../../support/moto-server';
 
-let moto: MotoServer;
-beforeAll(async () => {
-  moto = await startMotoServer();
-});
-afterAll(async () => {
-  await moto.stop();
-});
-beforeEach(async () => {
-  await moto.reset();
-});
+const moto = motoForEachTest();
 
 function client(faults: FaultOptions = {}) {
   const handler = new FaultyAwsHandler(faults);
