@@ -32,7 +32,10 @@ export interface ReconcileQueueProps {
 /**
  * The bus → FIFO queue part of the reconciler. The queue has one message group
  * per seed, so writes for one seed are serialized while seeds proceed in
- * parallel; content-based deduplication drops repeats of the same event.
+ * parallel. Each rule's input transformer keeps only the seed, the kind and
+ * the second of an event ({@link queuedMessage}), so content-based
+ * deduplication keeps one message per seed, kind and second: a flood costs a
+ * few messages. Each seed also gets a scheduled resync.
  */
 export class ReconcileQueue extends Construct {
   readonly eventBus: events.EventBus;
@@ -72,12 +75,25 @@ export class ReconcileQueue extends Construct {
 
     for (const seed of props.seedNames) {
       const id = alphanumeric(seed);
-      new events.Rule(this, `Route${id}`, {
-        eventBus: this.eventBus,
-        description: `kubestash-irsa: events for seed ${seed} to its FIFO message group`,
-        eventPattern: { source: [EVENT_SOURCE], detail: { seed: [seed] } },
-        targets: [new targets.SqsQueue(this.queue, { messageGroupId: seed })],
-      });
+      // One rule per seed and kind, each writing only what the reconciler reads: the body is
+      // the same for every event of that kind and second, so content-based deduplication keeps
+      // one message per second (SQS FIFO drops a body it saw within 5 minutes:
+      // https://docs.aws.amazon.com/AWSSimpleQueueService/latest/SQSDeveloperGuide/using-messagededuplicationid-property.html).
+      // A flood of hints is then a few messages, not one per hint. The kind is a constant per
+      // rule rather than an `<detail-type>` placeholder so the template fills in no string.
+      for (const kind of Object.values(DetailType)) {
+        new events.Rule(this, `Route${id}${alphanumeric(kind)}`, {
+          eventBus: this.eventBus,
+          description: `kubestash-irsa: ${kind} events for seed ${seed} to its FIFO message group, one message per second`,
+          eventPattern: { source: [EVENT_SOURCE], detailType: [kind], detail: { seed: [seed] } },
+          targets: [
+            new targets.SqsQueue(this.queue, {
+              messageGroupId: seed,
+              message: queuedMessage(seed, kind),
+            }),
+          ],
+        });
+      }
       new events.Rule(this, `Resync${id}`, {
         description: `kubestash-irsa: full resync of seed ${seed} every ${resync.toHumanString()}`,
         schedule: events.Schedule.rate(resync),
@@ -85,15 +101,26 @@ export class ReconcileQueue extends Construct {
           new targets.SqsQueue(this.queue, {
             messageGroupId: seed,
             // The event time makes each tick's body unique, so deduplication keeps every tick.
-            message: events.RuleTargetInput.fromObject({
-              source: EVENT_SOURCE,
-              'detail-type': DetailType.resync,
-              time: events.EventField.time,
-              detail: { seed, reason: 'schedule' },
-            }),
+            message: queuedMessage(seed, DetailType.resync),
           }),
         ],
       });
     }
   }
+}
+
+/**
+ * The SQS body of an event of `kind` for `seed`: `{source, detail-type, time,
+ * detail: {seed}}`, with EventBridge's `time` (to the second) as the only
+ * field taken from the event. What the reconcile handler reads
+ * (`queuedEventSchema` in lambda/events/reconcile-event.ts); everything else
+ * an event says the reconciler re-reads from Kubernetes and IAM anyway.
+ */
+export function queuedMessage(seed: string, kind: string): events.RuleTargetInput {
+  return events.RuleTargetInput.fromObject({
+    source: EVENT_SOURCE,
+    'detail-type': kind,
+    time: events.EventField.time,
+    detail: { seed },
+  });
 }

@@ -65,3 +65,20 @@ export const reconcileEventSchema = z.discriminatedUnion('detail-type', [
 ]);
 
 export type ReconcileEvent = z.output<typeof reconcileEventSchema>;
+
+/**
+ * What an SQS message of the reconcile queue carries: each rule's input
+ * transformer keeps only the source, the kind, EventBridge's `time` (RFC 3339,
+ * to the second) and the seed (`queuedMessage` in lib/reconcile-queue.ts), so
+ * content-based deduplication keeps one message per seed, kind and second. A
+ * whole event (a message queued before the transformer) reads the same: the
+ * other fields are ignored.
+ */
+export const queuedEventSchema = z.object({
+  source: z.literal(EVENT_SOURCE),
+  'detail-type': z.enum([DetailType.serviceAccountChanged, DetailType.jobGated, DetailType.resync]),
+  time: z.optional(z.string()),
+  detail: z.object({ seed: seedName }),
+});
+
+export type QueuedEventBody = z.output<typeof queuedEventSchema>;

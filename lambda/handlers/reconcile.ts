@@ -9,10 +9,12 @@ import { IamAdapter } from '../adapters/iam/iam-adapter';
 import { EksClusterConnector } from '../adapters/kubernetes/eks-cluster-connector';
 import { eksKubernetesClient } from '../adapters/kubernetes/eks-kubernetes-client';
 import { StsWebIdentity } from '../adapters/sts/sts-web-identity';
-import { DetailType, reconcileEventSchema } from '../events/reconcile-event';
+import { DetailType, queuedEventSchema } from '../events/reconcile-event';
+import type { QueuedEventBody } from '../events/reconcile-event';
 import type { KubernetesPort } from '../ports/kubernetes-port';
 import { PassLedger, answeredBy } from '../reconciler/pass-coalescing';
-import type { QueuedEvent } from '../reconciler/pass-coalescing';
+import type { QueuedEvent, QueuedKind } from '../reconciler/pass-coalescing';
+import { answerHints } from '../reconciler/hint-watch';
 import { reconcilePodIdentitySeed } from '../reconciler/reconcile-pod-identity-seed';
 import type { PodIdentityResult } from '../reconciler/reconcile-pod-identity-seed';
 import { reconcileSeed } from '../reconciler/reconcile-seed';
@@ -54,11 +56,14 @@ export interface ReconcileHandlerDeps {
  * later one are returned, as FIFO ordering requires. A malformed message is
  * logged and dropped: retrying it could never succeed and would block its group.
  *
- * Events coalesce across batches too ({@link PassLedger}): an event that the
- * last completed pass of its seed already answered is dropped without a pass,
- * so a flood of hints costs about one pass per second it lasts, not one per
- * batch of ten. An idle seed's pass starts at once; only the events it could
- * not answer by what it saw cost a second pass after a wait (see pass-coalescing.ts).
+ * Events coalesce before and across batches too: the queue keeps one message
+ * per seed, kind and second (lib/reconcile-queue.ts), and a message that the
+ * last completed pass or look of its seed already answered is dropped without
+ * a pass ({@link PassLedger}). Job Gated hints are answered by looking at the
+ * Jobs the gate holds, with a pass at once only for one no pass has judged
+ * (hint-watch.ts), so a flood of hints costs looks, not passes. For other
+ * events an idle seed's pass starts at once; only the events it could not
+ * answer by time cost a second pass after a wait (see pass-coalescing.ts).
  */
 export function createReconcileHandler(deps: ReconcileHandlerDeps) {
   const seeds = new Map(deps.env.RECONCILER_SEEDS.map((s) => [s.name, s]));
@@ -73,18 +78,21 @@ export function createReconcileHandler(deps: ReconcileHandlerDeps) {
   return async (event: SQSEvent): Promise<SQSBatchResponse> => {
     const done = new Set<string>();
     const failures: SQSBatchItemFailure[] = [];
-    const read = event.Records.map((record) => ({ record, ...eventOf(record.body, now()) }));
+    const read = event.Records.map((record) => ({
+      record,
+      queued: eventOf(record.body, record.messageId, now()),
+    }));
     let coalesced = 0;
-    for (const { record, seed: seedName, ...queued } of read) {
+    for (const { record, queued } of read) {
       if (failures.length > 0) {
         failures.push({ itemIdentifier: record.messageId });
         continue;
       }
-      const seed = seedName === undefined ? undefined : seeds.get(seedName);
-      if (seed === undefined) {
+      const seed = queued === undefined ? undefined : seeds.get(queued.seed);
+      if (queued === undefined || seed === undefined) {
         deps.logger.error('dropping a message that names no configured seed', {
           messageId: record.messageId,
-          seed: seedName,
+          seed: queued?.seed,
           body: record.body.slice(0, 500),
         });
         deps.metrics
@@ -97,7 +105,12 @@ export function createReconcileHandler(deps: ReconcileHandlerDeps) {
         coalesced++;
         continue;
       }
-      const pending = read.filter((r) => r.seed === seed.name && !ledger.answered(seed.name, r));
+      const pending = read
+        .map((r) => r.queued)
+        .filter(
+          (r): r is NonNullable<typeof r> =>
+            r !== undefined && r.seed === seed.name && !ledger.answered(seed.name, r),
+        );
       try {
         await passesFor(seed, pending);
         done.add(seed.name);
@@ -118,22 +131,35 @@ export function createReconcileHandler(deps: ReconcileHandlerDeps) {
   };
 
   /**
-   * The passes that answer a seed's `pending` events: one at once when the
-   * seed may run at once (idle, or its last such pass answered everything),
-   * and one after the wait (≤ 2 s) for the events that pass could not answer
-   * by what it saw; otherwise the seed waits first, as in a flood.
+   * What answers a seed's `pending` messages: Job Gated hints by looking at
+   * the Jobs the gate holds, with a pass only for one not yet judged
+   * (hint-watch.ts); other events by a pass at once when the seed may run at
+   * once (idle, or its last such pass answered everything), and one after the
+   * wait (≤ 2 s) for those that pass could not answer by time.
    */
   async function passesFor(seed: SeedEnv, pending: readonly QueuedEvent[]): Promise<void> {
+    const hints = pending.filter((e) => e.kind === 'jobGated' && e.time !== undefined);
+    const others = pending.filter((e) => !hints.includes(e));
+    if (others.length > 0) await eventPasses(seed, others);
+    if (hints.length > 0) {
+      await answerHints(
+        { ledger, now, sleep, pass: async (start) => void (await pass(seed, start)) },
+        seed.name,
+        hints,
+      );
+    }
+    ledger.remember(
+      seed.name,
+      pending.map((e) => e.id),
+    );
+  }
+
+  async function eventPasses(seed: SeedEnv, pending: readonly QueuedEvent[]): Promise<void> {
     let unanswered = pending;
     if (ledger.runsAtOnce(seed.name, now())) {
       const start = now();
-      const marked = (await pass(seed, start)).markedJobs ?? new Set<string>();
-      const answered = pending.filter((e) => answeredBy(e, start, marked));
-      ledger.remember(
-        seed.name,
-        answered.map((e) => e.id),
-      );
-      unanswered = pending.filter((e) => !answered.includes(e));
+      await pass(seed, start);
+      unanswered = pending.filter((e) => !answeredBy(e, start));
       ledger.answeredAll(seed.name, unanswered.length === 0);
       if (unanswered.length === 0) return;
     }
@@ -146,10 +172,7 @@ export function createReconcileHandler(deps: ReconcileHandlerDeps) {
     await pass(seed, now());
   }
 
-  async function pass(
-    seed: SeedEnv,
-    start: number,
-  ): Promise<{ readonly markedJobs?: ReadonlySet<string> }> {
+  async function pass(seed: SeedEnv, start: number): Promise<void> {
     const options: ReconcileOptions = {
       emptyRoleGracePeriodSeconds: deps.env.EMPTY_ROLE_GRACE_SECONDS,
       otherSeeds: names.filter((n) => n !== seed.name),
@@ -166,47 +189,54 @@ export function createReconcileHandler(deps: ReconcileHandlerDeps) {
       }
       const identity = await deps.reconcilePodIdentity(seed, options);
       reportPodIdentity(deps, seed.name, identity);
-      ledger.completed(seed.name, start, identity.markedJobs);
-      return identity;
+      ledger.completed(seed.name, start, identity.gateJobs);
+      return;
     }
     const result = await deps.reconcile(seed, options);
     report(deps, seed.name, result, now() - start);
     // Granted what it could, but a role it needs was not created: the message returns to the
     // queue (and the pass answers nothing), so the next run tries again.
     if (result.retryLater !== undefined) throw new Error(result.retryLater);
-    ledger.completed(seed.name, start, result.markedJobs);
-    return result;
+    ledger.completed(seed.name, start, result.gateJobs);
   }
 }
 
 /**
- * The seed an SQS body names, and what tells which pass answers it (its
- * time in epoch ms, its id, the Job a hint names); each undefined if unreadable.
- * A time after `now` (epoch ms) is read as `now`: PutEvents lets its caller set
- * `Time` (https://docs.aws.amazon.com/eventbridge/latest/APIReference/API_PutEventsRequestEntry.html),
+ * The seed an SQS body names (`queuedEventSchema`), and what tells which pass
+ * answers it: its kind, its time in epoch ms (undefined if unreadable) and
+ * the message's id. A time after `now` (epoch ms) is read as `now`: PutEvents
+ * lets its caller set `Time`
+ * (https://docs.aws.amazon.com/eventbridge/latest/APIReference/API_PutEventsRequestEntry.html),
  * and a pass must not wait for a moment that has not come.
  */
-function eventOf(body: string, now: number): QueuedEvent & { seed?: string } {
+function eventOf(
+  body: string,
+  messageId: string,
+  now: number,
+): (QueuedEvent & { readonly seed: string }) | undefined {
+  let json: unknown;
   try {
-    const json: unknown = JSON.parse(body);
-    const parsed = reconcileEventSchema.safeParse(json);
-    if (!parsed.success) return {};
-    const { time: stamp, id } = json as { time?: unknown; id?: unknown };
-    const time = typeof stamp === 'string' ? Date.parse(stamp) : Number.NaN;
-    const event = parsed.data;
-    return {
-      seed: event.detail.seed,
-      ...(Number.isNaN(time) ? {} : { time: Math.min(time, now) }),
-      ...(typeof id === 'string' ? { id } : {}),
-      ...(event['detail-type'] === DetailType.jobGated
-        ? { job: `${event.detail.cluster}/${event.detail.namespace}/${event.detail.job}` }
-        : {}),
-      ...(event['detail-type'] === DetailType.resync ? { resync: true } : {}),
-    };
+    json = JSON.parse(body);
   } catch {
-    return {};
+    return undefined;
   }
+  const parsed = queuedEventSchema.safeParse(json);
+  if (!parsed.success) return undefined;
+  const event = parsed.data;
+  const time = event.time === undefined ? Number.NaN : Date.parse(event.time);
+  return {
+    seed: event.detail.seed,
+    kind: KIND_OF[event['detail-type']],
+    id: messageId,
+    ...(Number.isNaN(time) ? {} : { time: Math.min(time, now) }),
+  };
 }
+
+const KIND_OF: Readonly<Record<QueuedEventBody['detail-type'], QueuedKind>> = {
+  [DetailType.jobGated]: 'jobGated',
+  [DetailType.serviceAccountChanged]: 'serviceAccountChanged',
+  [DetailType.resync]: 'resync',
+};
 
 function report(
   deps: ReconcileHandlerDeps,

@@ -1,3 +1,5 @@
+import type { GateJobs } from './release-gated-jobs';
+
 /**
  * When an event for a seed needs a reconcile pass, and when a pass can wait.
  *
@@ -11,29 +13,28 @@
  *
  * So: a pass that starts at P answers every event stamped before
  * P − 1 s − SETTLE_MS; a later event of that kind is dropped without a pass.
- * A pass started for an event waits until the event's second is over and
- * settled (at most 1 s + SETTLE_MS), so it also answers every event of that
- * second. A flood of hints thus costs at most one pass per second it lasts
- * (plus one), however many hints it holds.
+ * The queue keeps one message per seed, kind and second (the rule's input
+ * transformer and FIFO deduplication), so a message stands for every event of
+ * its second, and names no object.
  *
- * A seed that is idle (no pass started within the last {@link IDLE_MS}), or
- * whose last such pass answered everything, does not wait: its pass starts
- * at once, since most events' causes are visible by the time the event is
- * delivered. That pass answers an event when its own reading proves it
- * ({@link answeredBy}): a Job Gated hint whose Job it saw carrying the gate's
- * mark, a resync, or an event old enough for the rule above. Only the events
- * it could not answer cost a second pass, after the usual wait, and from then
- * on the seed waits until it is idle again. So a Job admitted on its own is
- * released by one pass without waiting, and a flood still costs one pass per
- * second it lasts, plus two.
+ * A Job Gated hint is answered sooner and cheaper by looking at the Jobs the
+ * gate holds (hint-watch.ts): once a look taken at L finds none that the last
+ * pass did not judge, every hint stamped before L − 1 s − SETTLE_MS is
+ * answered too ({@link PassLedger.looked}), with no pass.
+ *
+ * Other events: a seed that is idle (no pass started within the last
+ * {@link IDLE_MS}), or whose last such pass answered everything, does not
+ * wait: its pass starts at once, since most events' causes are visible by the
+ * time the event is delivered. Only the events it could not answer by time
+ * cost a second pass, after the wait, and from then on the seed waits until it
+ * is idle again.
  */
-
 /** Longer than the gate's hint bound (400 ms) plus the API server's write, and any clock skew. */
 export const SETTLE_MS = 1_000;
 
 const SECOND_MS = 1_000;
 
-/** Event ids remembered as answered: SQS redelivers within its visibility timeout, long before this many more. */
+/** Message ids remembered as answered: SQS redelivers within its visibility timeout, long before this many more. */
 const REMEMBERED = 10_000;
 
 /**
@@ -43,30 +44,25 @@ const REMEMBERED = 10_000;
  */
 export const IDLE_MS = SECOND_MS + SETTLE_MS;
 
-/** What the handler read of one queued event: enough to tell which pass answers it. */
+/** The kinds of queued event, as the handler tells them apart. */
+export type QueuedKind = 'jobGated' | 'serviceAccountChanged' | 'resync';
+
+/** What the handler read of one queued message: enough to tell which pass or look answers it. */
 export interface QueuedEvent {
   /** EventBridge's `time` (epoch ms), undefined when absent or unreadable. */
   readonly time?: number;
-  /** EventBridge's `id`; a redelivered message carries the same one. */
+  /** The SQS message id; a redelivered message carries the same one. */
   readonly id?: string;
-  /** `cluster/namespace/job` of a Job Gated hint. */
-  readonly job?: string;
-  /** A resync asks for any pass after it, and names no object to wait for. */
-  readonly resync?: boolean;
+  readonly kind: QueuedKind;
 }
 
 /**
- * Whether a pass that started at `start` (epoch ms) and saw the gate's mark
- * on the Jobs in `markedJobs` (`cluster/namespace/name`) answered `event`.
+ * Whether a pass that started at `start` (epoch ms) answered `event`: a
+ * resync asks for any pass after it, an event without a time gives nothing to
+ * wait by, any other is answered once its second is over and settled.
  */
-export function answeredBy(
-  event: QueuedEvent,
-  start: number,
-  markedJobs: ReadonlySet<string>,
-): boolean {
-  // A resync names nothing to wait for; an event without a time gives nothing to wait by.
-  if (event.resync === true || event.time === undefined) return true;
-  if (event.job !== undefined && markedJobs.has(event.job)) return true;
+export function answeredBy(event: QueuedEvent, start: number): boolean {
+  if (event.kind === 'resync' || event.time === undefined) return true;
   return answeredFrom(event.time) <= start;
 }
 
@@ -79,38 +75,43 @@ export function answeredFrom(eventTime: number): number {
 }
 
 /**
- * The start of the last pass of each seed and the Jobs it saw marked, and
- * the rule that drops events it answered. Kept in the handler's memory: a new
- * Lambda environment starts empty and runs one pass more, never one fewer.
+ * The start of the last pass of each seed, the gate's Jobs as it left them,
+ * the last look that found nothing new, and the rule that drops events they
+ * answered. Kept in the handler's memory: a new Lambda environment starts
+ * empty and runs one pass more, never one fewer.
  */
 export class PassLedger {
   private readonly started = new Map<string, number>();
-  /** The gate-marked Jobs the latest-starting pass of each seed saw. */
-  private readonly marked = new Map<string, ReadonlySet<string>>();
-  /** Ids of events a pass answered by what it saw, newest last (bounded: {@link REMEMBERED}). */
+  /** The gate's Jobs as the latest-starting pass of each seed left them. */
+  private readonly gate = new Map<string, GateJobs>();
+  /** When a look at the held Jobs last found none the last pass had not judged. */
+  private readonly lookedAt = new Map<string, number>();
+  /** Ids of messages answered, newest last (bounded: {@link REMEMBERED}). */
   private readonly answeredIds = new Set<string>();
   /** Seeds whose last pass that started at once answered every event it was run for. */
   private readonly trusted = new Set<string>();
 
   /**
-   * Whether a completed pass of `seed` already answered `event`: by its time
-   * (see {@link answeredFrom}), because the last pass saw the Job a hint names
-   * carrying the gate's mark (it judged that Job), or because the event with
-   * this id was answered before (a redelivery). Otherwise it needs a pass.
+   * Whether `event` of `seed` is already answered: a message answered before
+   * (a redelivery), an event whose second was over and settled when a
+   * completed pass started, or a Job Gated hint whose second was over and
+   * settled when a look found every held Job judged. Otherwise it needs work.
    */
   answered(seed: string, event: QueuedEvent): boolean {
     if (event.id !== undefined && this.answeredIds.has(`${seed}/${event.id}`)) return true;
-    if (event.job !== undefined && this.marked.get(seed)?.has(event.job) === true) return true;
+    if (event.time === undefined) return false;
+    const from = answeredFrom(event.time);
     const start = this.started.get(seed);
-    return event.time !== undefined && start !== undefined && answeredFrom(event.time) <= start;
+    if (start !== undefined && from <= start) return true;
+    const looked = this.lookedAt.get(seed);
+    return event.kind === 'jobGated' && looked !== undefined && from <= looked;
   }
 
   /**
    * Whether the next pass of `seed` may start at once: the seed is idle (no
    * pass started within {@link IDLE_MS} before `now`), or its last pass that
-   * started at once answered every event it was run for. Once one did not
-   * (hints for Jobs it never saw: a race, or a flood), the seed's passes wait
-   * and coalesce until it is idle again.
+   * started at once answered every event it was run for. Once one did not,
+   * the seed's passes wait and coalesce until it is idle again.
    */
   runsAtOnce(seed: string, now: number): boolean {
     const start = this.started.get(seed);
@@ -123,7 +124,7 @@ export class PassLedger {
     else this.trusted.delete(seed);
   }
 
-  /** Remembers events a pass of `seed` answered by what it saw, so their redeliveries cost no pass. */
+  /** Remembers answered messages of `seed`, so their redeliveries cost nothing. */
   remember(seed: string, ids: readonly (string | undefined)[]): void {
     for (const id of ids) {
       if (id === undefined) continue;
@@ -148,12 +149,27 @@ export class PassLedger {
 
   /**
    * Records that a pass of `seed` that started at `start` (epoch ms)
-   * completed, having seen the gate's mark on `markedJobs` (`cluster/namespace/name`).
+   * completed, leaving the gate's Jobs as `gateJobs` (undefined without a gate).
    */
-  completed(seed: string, start: number, markedJobs: ReadonlySet<string> = new Set()): void {
+  completed(seed: string, start: number, gateJobs?: GateJobs): void {
     const last = this.started.get(seed);
     if (last !== undefined && last > start) return;
     this.started.set(seed, start);
-    this.marked.set(seed, markedJobs);
+    if (gateJobs === undefined) this.gate.delete(seed);
+    else this.gate.set(seed, gateJobs);
+  }
+
+  /** The gate's Jobs as the latest-starting pass of `seed` left them; undefined before one, or without a gate. */
+  gateJobsOf(seed: string): GateJobs | undefined {
+    return this.gate.get(seed);
+  }
+
+  /**
+   * Records that a look at `seed`'s held Jobs taken at `at` (epoch ms, taken
+   * before the list was sent) found none that the last pass had not judged.
+   */
+  looked(seed: string, at: number): void {
+    const last = this.lookedAt.get(seed);
+    if (last === undefined || at > last) this.lookedAt.set(seed, at);
   }
 }

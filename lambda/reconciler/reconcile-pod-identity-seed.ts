@@ -28,7 +28,7 @@ import type { PodIdentityPort } from '../ports/pod-identity-port';
 import { AssociationExistsError, AssociationQuotaExceededError } from '../ports/pod-identity-port';
 import { MANAGED_BY_TAG, MANAGED_BY_VALUE, SEED_TAG } from '../ports/tag-keys';
 import { releaseGatedJobs } from './release-gated-jobs';
-import type { ReleaseResult } from './release-gated-jobs';
+import type { GateJobs, ReleaseResult } from './release-gated-jobs';
 import type { ReconcileOptions, UnreachableCluster } from './reconcile-seed';
 import { seedTagSettings } from './reconciler-settings';
 import type { SeedEnv } from './reconciler-settings';
@@ -58,11 +58,8 @@ export interface PodIdentityResult {
   /** How long the pass waited for new associations to take effect (ms). */
   readonly settleWaitMs: number;
   readonly jobs?: ReleaseResult;
-  /**
-   * `cluster/namespace/name` of every Job the pass listed with the gate's mark:
-   * a `Job Gated` hint naming one of them is answered by this pass.
-   */
-  readonly markedJobs?: ReadonlySet<string>;
+  /** The gate's Jobs as the pass left them, and how to look again; undefined without a gate. */
+  readonly gateJobs?: GateJobs;
   readonly unreachableClusters: readonly UnreachableCluster[];
   readonly warnings: readonly string[];
 }
@@ -128,7 +125,12 @@ export async function reconcilePodIdentitySeed(
     raced: written.raced,
     quotaReached: written.quotaReached,
     settleWaitMs,
-    ...(released === undefined ? {} : { jobs: released.counts, markedJobs: released.marked }),
+    ...(released === undefined
+      ? {}
+      : {
+          jobs: released.counts,
+          gateJobs: { marked: released.marked, heldNow: released.heldNow },
+        }),
     unreachableClusters: read.unreachable,
     warnings: read.warnings,
   };

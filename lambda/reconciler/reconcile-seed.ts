@@ -34,7 +34,7 @@ import { onApiServers } from './api-server-calls';
 import { proveRoles } from './prove-roles';
 import type { RoleProof } from './prove-roles';
 import { keyOf, releaseGatedJobs } from './release-gated-jobs';
-import type { ReleaseOptions, ReleaseOutcome, ReleaseResult } from './release-gated-jobs';
+import type { GateJobs, ReleaseOptions, ReleaseOutcome, ReleaseResult } from './release-gated-jobs';
 import { seedTagSettings } from './reconciler-settings';
 import type { SeedEnv, SeedTagSettings } from './reconciler-settings';
 
@@ -109,11 +109,8 @@ export interface ReconcileResult {
    * reason, or {@link ROLE_QUOTA_EXCEEDED_REASON}); reasons with none are absent.
    */
   readonly refusedByReason: Readonly<Record<string, number>>;
-  /**
-   * `cluster/namespace/name` of the Jobs the pass saw carrying the gate's
-   * mark (held, stuck or released); undefined without a gate.
-   */
-  readonly markedJobs?: ReadonlySet<string>;
+  /** The gate's Jobs as the pass left them, and how to look again; undefined without a gate. */
+  readonly gateJobs?: GateJobs;
   /**
    * Clusters of the seed whose API server could not be connected to. Their
    * grants were kept as the roles hold them; nothing was read or written there.
@@ -694,7 +691,9 @@ function summarize(
           leftToManager: read.keptByManager.size,
         }),
     ...(jobs === undefined ? {} : { jobs }),
-    ...(released === undefined ? {} : { markedJobs: released.marked }),
+    ...(released === undefined
+      ? {}
+      : { gateJobs: { marked: released.marked, heldNow: released.heldNow } }),
     unreachableClusters: read.unreachable,
   };
 }

@@ -65,14 +65,40 @@ export interface ReleaseInput {
   readonly podIdentityClusters?: readonly string[];
 }
 
-/** What the release step did, and which Jobs it saw carrying the gate's mark. */
-export interface ReleaseOutcome {
-  readonly counts: ReleaseResult;
+/**
+ * The gate's Jobs as a pass left them, and how to look at them again: what
+ * tells the handler whether a Job Gated hint still needs a pass.
+ */
+export interface GateJobs {
   /**
-   * `cluster/namespace/name` of every Job listed with the gate's mark, in any
-   * state: a Job Gated hint naming one of them is answered by this pass.
+   * {@link jobKeyOf} of every Job the pass listed with the gate's mark and
+   * judged (held, stuck or released); a Job gone or re-created under its name
+   * while it was settled is not among them.
    */
   readonly marked: ReadonlySet<string>;
+  /**
+   * Lists the Jobs the gate holds now (held or stuck, not being deleted) in
+   * the clusters and namespaces the pass looked at: one LIST of KubeStash's
+   * Jobs per cluster and namespace, keys as in `marked`. Rejects with the
+   * Kubernetes port's errors.
+   */
+  readonly heldNow: () => Promise<ReadonlySet<string>>;
+}
+
+/** What the release step did, and the gate's Jobs as it left them. */
+export interface ReleaseOutcome extends GateJobs {
+  readonly counts: ReleaseResult;
+}
+
+/**
+ * `cluster/namespace/name/uid` of a Job: a Job deleted and re-created under
+ * its name is another Job (a new uid), one no pass has judged yet.
+ */
+export function jobKeyOf(
+  cluster: string,
+  job: Pick<JobRecord, 'namespace' | 'name' | 'uid'>,
+): string {
+  return `${keyOf({ cluster, namespace: job.namespace, name: job.name })}/${job.uid}`;
 }
 
 export interface ReleaseResult {
@@ -118,13 +144,13 @@ export async function releaseGatedJobs(
     settleJob(deps, held.cluster, held.job, input, options),
   );
   const marked = new Set(first.marked);
-  // A Job gone or re-created under its name while it was settled was not judged: a hint naming
-  // it (the new one's) must still bring a pass.
+  // A Job gone or re-created under its name while it was settled was not judged: the handler's
+  // next look must not take it for one this pass saw.
   for (const one of settled) if (!one.judged) marked.delete(one.key);
   // A burst goes on while the pass runs (in AWS a pass takes seconds: its proof waits out IAM
   // propagation). Jobs stored since the list whose ServiceAccount this pass granted are released
   // now, not by the next pass. Only those: the others are judged, with their Events, by the
-  // pass their own hint brings, so their hints stay unanswered here.
+  // pass the handler runs when it sees them held (hint-watch.ts), so they stay out of `marked`.
   if (settled.some((one) => one.counts.released > 0)) {
     // Best effort: the pass's work is done; if this look fails, the late Jobs keep their hints.
     try {
@@ -144,7 +170,12 @@ export async function releaseGatedJobs(
       counts[key] += one.counts[key];
     }
   }
-  return { counts, marked };
+  return {
+    counts,
+    marked,
+    heldNow: async () =>
+      new Set((await listMarkedJobs(deps, input)).held.map((h) => jobKeyOf(h.cluster, h.job))),
+  };
 }
 
 /** Held Jobs listed now but not in `seen`, whose ServiceAccount the pass granted. */
@@ -155,7 +186,7 @@ async function lateGrantedJobs(
 ): Promise<{ readonly cluster: string; readonly job: JobRecord }[]> {
   const again = await listMarkedJobs(deps, input);
   return again.held.filter(({ cluster, job }) => {
-    const key = keyOf({ cluster, namespace: job.namespace, name: job.name });
+    const key = jobKeyOf(cluster, job);
     const account = keyOf({ cluster, namespace: job.namespace, name: job.serviceAccountName });
     return !seen.has(key) && input.granted.has(account);
   });
@@ -163,7 +194,7 @@ async function lateGrantedJobs(
 
 /**
  * The KubeStash Jobs of the input's clusters and namespaces that carry the
- * gate's mark (`cluster/namespace/name`, in any state), and those of them it
+ * gate's mark ({@link jobKeyOf}, in any state), and those of them it
  * holds (held or stuck, not being deleted).
  */
 async function listMarkedJobs(
@@ -181,16 +212,15 @@ async function listMarkedJobs(
     ),
     async ({ cluster, namespace }) => ({
       cluster,
-      namespace,
       jobs: await deps
         .kubernetes(cluster)
         .listJobs(namespace, `${MANAGED_BY_LABEL}=${KUBESTASH_MANAGED_BY}`),
     }),
   );
-  for (const { cluster, namespace, jobs } of listed) {
+  for (const { cluster, jobs } of listed) {
     for (const job of jobs) {
       const state = job.annotations[GATE_ANNOTATION];
-      if (state !== undefined) marked.add(keyOf({ cluster, namespace, name: job.name }));
+      if (state !== undefined) marked.add(jobKeyOf(cluster, job));
       if ((state === 'held' || state === 'stuck') && job.deletionTimestamp === undefined) {
         held.push({ cluster, job });
       }
@@ -211,7 +241,7 @@ async function settleJob(
   input: ReleaseInput,
   options: ReleaseOptions,
 ): Promise<SettledJob> {
-  const key = keyOf({ cluster, namespace: job.namespace, name: job.name });
+  const key = jobKeyOf(cluster, job);
   const counts = await judgeAndSettle(deps, cluster, job, input, options);
   return counts === undefined
     ? { key, judged: false, counts: NOTHING_DONE }

@@ -40,14 +40,38 @@ describe('ReconcileQueue', () => {
     });
   });
 
-  test('each seed routes to its own message group', () => {
+  test('each seed and kind routes to the seed’s message group, with a body of only the kind, the second and the seed, so deduplication keeps one message per second', () => {
     const t = build();
     for (const seed of ['KubestashRole', 'VeleroRole']) {
-      t.hasResourceProperties('AWS::Events::Rule', {
-        EventBusName: Match.anyValue(),
-        EventPattern: { source: ['kubestash-irsa'], detail: { seed: [seed] } },
-        Targets: [Match.objectLike({ SqsParameters: { MessageGroupId: seed } })],
-      });
+      for (const kind of ['ServiceAccount Changed', 'Job Gated', 'Resync Requested']) {
+        t.hasResourceProperties('AWS::Events::Rule', {
+          EventBusName: Match.anyValue(),
+          EventPattern: {
+            source: ['kubestash-irsa'],
+            'detail-type': [kind],
+            detail: { seed: [seed] },
+          },
+          Targets: [
+            Match.objectLike({
+              SqsParameters: { MessageGroupId: seed },
+              InputTransformer: {
+                InputPathsMap: { time: '$.time' },
+                InputTemplate: JSON.stringify({
+                  source: 'kubestash-irsa',
+                  'detail-type': kind,
+                  time: '__TIME__',
+                  detail: { seed },
+                }).replace('"__TIME__"', '<time>'),
+              },
+            }),
+          ],
+        });
+      }
+    }
+    // Three routes and one schedule per seed; no rule passes a whole event through.
+    t.resourceCountIs('AWS::Events::Rule', 8);
+    for (const rule of Object.values(t.findResources('AWS::Events::Rule'))) {
+      expect(rule.Properties.Targets[0].InputTransformer).toBeDefined();
     }
   });
 

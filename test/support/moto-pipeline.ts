@@ -13,15 +13,22 @@ import {
 } from '@aws-sdk/client-sqs';
 import type { Message } from '@aws-sdk/client-sqs';
 import type { SQSRecord } from 'aws-lambda';
+import { Duration, Stack } from 'aws-cdk-lib';
+import { Template } from 'aws-cdk-lib/assertions';
+import { ReconcileQueue } from '../../lib/reconcile-queue';
+import { newApp } from './example-app';
 import { MOTO_CLIENT_CONFIG } from './moto-server';
 
 export const PIPELINE_BUS = 'kubestash-irsa';
 
 /**
- * The stack's event pipeline rebuilt on moto: the bus, one rule per seed
- * routing to a FIFO queue with the seed as message group (content-based
- * deduplication), so events published by the gate or the audit forwarder
- * reach the reconcile handler the way they do in AWS.
+ * The stack's event pipeline rebuilt on moto: the bus, and the routing rules
+ * of the stack's own ReconcileQueue (patterns, message groups and input
+ * transformers copied from its synthesized template) into a FIFO queue with
+ * content-based deduplication, so events published by the gate or the audit
+ * forwarder reach the reconcile handler the way they do in AWS. Not modelled:
+ * moto deduplicates only against messages still in the queue, where SQS
+ * remembers a body for 5 minutes after it was sent; the scheduled resyncs.
  */
 export class MotoPipeline {
   readonly events: EventBridgeClient;
@@ -49,25 +56,24 @@ export class MotoPipeline {
     const attributes = await sqs.send(
       new GetQueueAttributesCommand({ QueueUrl: queueUrl, AttributeNames: ['QueueArn'] }),
     );
-    for (const seed of seeds) {
+    for (const [name, rule] of routingRules(seeds)) {
       await events.send(
         new PutRuleCommand({
-          Name: `seed-${seed}`,
+          Name: name,
           EventBusName: PIPELINE_BUS,
-          EventPattern: JSON.stringify({ source: ['kubestash-irsa'], detail: { seed: [seed] } }),
+          EventPattern: JSON.stringify(rule.EventPattern),
         }),
       );
       await events.send(
         new PutTargetsCommand({
-          Rule: `seed-${seed}`,
+          Rule: name,
           EventBusName: PIPELINE_BUS,
-          Targets: [
-            {
-              Id: 'queue',
-              Arn: attributes.Attributes?.QueueArn,
-              SqsParameters: { MessageGroupId: seed },
-            },
-          ],
+          Targets: rule.Targets.map((t) => ({
+            Id: t.Id,
+            Arn: attributes.Attributes?.QueueArn,
+            SqsParameters: t.SqsParameters,
+            InputTransformer: t.InputTransformer,
+          })),
         }),
       );
     }
@@ -96,6 +102,28 @@ export class MotoPipeline {
     }
     return messages;
   }
+}
+
+interface CfnRoutingRule {
+  readonly EventPattern: unknown;
+  readonly Targets: readonly {
+    readonly Id: string;
+    readonly SqsParameters: { readonly MessageGroupId: string };
+    readonly InputTransformer?: {
+      readonly InputPathsMap: Record<string, string>;
+      readonly InputTemplate: string;
+    };
+  }[];
+}
+
+/** The event-pattern rules of a ReconcileQueue for `seeds`, by logical id, as CloudFormation gets them. */
+function routingRules(seeds: readonly string[]): [string, CfnRoutingRule][] {
+  const stack = new Stack(newApp(), 'Pipeline');
+  new ReconcileQueue(stack, 'Events', { seedNames: seeds, visibilityTimeout: Duration.minutes(6) });
+  const rules = Template.fromStack(stack).findResources('AWS::Events::Rule', {
+    Properties: { EventPattern: {} },
+  });
+  return Object.entries(rules).map(([id, r]) => [id, r.Properties as CfnRoutingRule]);
 }
 
 /** An SQS message as the Lambda event source hands it to the reconcile handler. */

@@ -50,7 +50,7 @@ function created(name: string, seed = 'KubestashRole') {
   };
 }
 
-test('audit log lines reach the seed’s FIFO message group through the bus', async () => {
+test('audit log lines reach the seed’s FIFO message group through the bus, one message per second they span; a seed no rule routes reaches nothing', async () => {
   const pipeline = await MotoPipeline.create(moto.endpoint, ['KubestashRole']);
 
   const forward = createAuditLogForwarder({
@@ -67,19 +67,27 @@ test('audit log lines reach the seed’s FIFO message group through the bus', as
     ]),
   );
 
-  const received: { group?: string; detail: { name: string; seed: string } }[] = [];
-  for (let i = 0; i < 5 && received.length < 12; i++) {
+  const received: { group?: string; body: Record<string, unknown> }[] = [];
+  for (let i = 0; i < 5; i++) {
     for (const m of await pipeline.receive()) {
-      received.push({
-        group: m.Attributes?.MessageGroupId,
-        detail: JSON.parse(m.Body ?? '{}').detail,
-      });
+      received.push({ group: m.Attributes?.MessageGroupId, body: JSON.parse(m.Body ?? '{}') });
     }
   }
-  expect(received.map((r) => r.detail.name).sort()).toEqual(
-    Array.from({ length: 12 }, (_, i) => `backup-${i}`).sort(),
-  );
-  expect(new Set(received.map((r) => r.group))).toEqual(new Set(['KubestashRole']));
+  // The rule keeps only the seed, the kind and the second (lib/reconcile-queue.ts), and the FIFO
+  // queue keeps one message per body: the 12 changes are one message per second they spanned.
+  const seconds = new Set(received.map((r) => r.body.time));
+  expect(received.length).toBe(seconds.size);
+  expect(received.length).toBeGreaterThanOrEqual(1);
+  expect(received.length).toBeLessThanOrEqual(2);
+  for (const r of received) {
+    expect(r.group).toBe('KubestashRole');
+    expect(r.body).toEqual({
+      source: 'kubestash-irsa',
+      'detail-type': 'ServiceAccount Changed',
+      time: expect.stringMatching(/^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ$/),
+      detail: { seed: 'KubestashRole' },
+    });
+  }
 });
 
 test('entries EventBridge refuses are retried, then reported', async () => {

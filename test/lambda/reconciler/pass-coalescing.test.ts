@@ -8,19 +8,22 @@ import {
 } from '../../../lambda/reconciler/pass-coalescing';
 
 const T0 = Date.parse('2026-11-29T22:00:00Z');
+const SA = 'serviceAccountChanged' as const;
+
+const NO_JOBS = { marked: new Set<string>(), heldNow: async () => new Set<string>() };
 
 describe('PassLedger', () => {
   test('an event is answered only by a pass that started after its second was over and settled', () => {
     const ledger = new PassLedger();
-    expect(ledger.answered('s', { time: T0 })).toBe(false);
+    expect(ledger.answered('s', { kind: SA, time: T0 })).toBe(false);
     ledger.completed('s', T0 + 1_000 + SETTLE_MS - 1);
-    expect(ledger.answered('s', { time: T0 })).toBe(false);
+    expect(ledger.answered('s', { kind: SA, time: T0 })).toBe(false);
     ledger.completed('s', T0 + 1_000 + SETTLE_MS);
-    expect(ledger.answered('s', { time: T0 })).toBe(true);
-    expect(ledger.answered('s', { time: T0 + 999 })).toBe(true);
-    expect(ledger.answered('s', { time: T0 + 1_000 })).toBe(false);
-    expect(ledger.answered('other', { time: T0 })).toBe(false);
-    expect(ledger.answered('s', { time: undefined })).toBe(false);
+    expect(ledger.answered('s', { kind: SA, time: T0 })).toBe(true);
+    expect(ledger.answered('s', { kind: SA, time: T0 + 999 })).toBe(true);
+    expect(ledger.answered('s', { kind: SA, time: T0 + 1_000 })).toBe(false);
+    expect(ledger.answered('other', { kind: SA, time: T0 })).toBe(false);
+    expect(ledger.answered('s', { kind: SA, time: undefined })).toBe(false);
   });
 
   test('waitBefore waits for the newest event of the batch, never for an old one', () => {
@@ -34,11 +37,11 @@ describe('PassLedger', () => {
     const ledger = new PassLedger();
     ledger.completed('s', T0 + 10_000);
     ledger.completed('s', T0 + 5_000);
-    expect(ledger.answered('s', { time: T0 + 7_000 })).toBe(true);
+    expect(ledger.answered('s', { kind: SA, time: T0 + 7_000 })).toBe(true);
   });
 
-  // A FIFO group played out as the handler plays it, in the worst case: no
-  // pass ever sees a hinted Job (a flood of forged hints). Events arrive in
+  // A FIFO group of events other than hints played out as the handler plays it (hints are
+  // hint-watch.ts's; see its tests). Events arrive in
   // time order, the consumer takes batches of ten, an idle seed runs at once
   // and then, for what that pass could not answer, waits as told; each pass
   // lasts `pass` ms.
@@ -56,11 +59,11 @@ describe('PassLedger', () => {
     for (let i = 0; i < times.length; i += 10) {
       const batch = times.slice(i, i + 10);
       now = Math.max(now, batch[batch.length - 1]);
-      let pending = batch.filter((t) => !ledger.answered('s', { time: t }));
+      let pending = batch.filter((t) => !ledger.answered('s', { kind: SA, time: t }));
       if (pending.length === 0) continue;
       if (ledger.runsAtOnce('s', now)) {
         const start = run();
-        pending = pending.filter((t) => !answeredBy({ time: t }, start, new Set()));
+        pending = pending.filter((t) => !answeredBy({ kind: SA, time: t }, start));
         ledger.answeredAll('s', pending.length === 0);
         if (pending.length === 0) continue;
       }
@@ -103,14 +106,12 @@ describe('PassLedger', () => {
     );
   });
 
-  test('answeredBy: a hint whose Job the pass saw, a resync, an event without a time, or one old enough', () => {
-    const seen = new Set(['prod/demo/job-a']);
-    expect(answeredBy({ time: T0, job: 'prod/demo/job-a' }, T0, seen)).toBe(true);
-    expect(answeredBy({ time: T0, job: 'prod/demo/job-b' }, T0, seen)).toBe(false);
-    expect(answeredBy({ time: T0, resync: true }, T0, seen)).toBe(true);
-    expect(answeredBy({}, T0, seen)).toBe(true);
-    expect(answeredBy({ time: T0 }, T0 + 1_000 + SETTLE_MS, seen)).toBe(true);
-    expect(answeredBy({ time: T0 }, T0 + 1_000 + SETTLE_MS - 1, seen)).toBe(false);
+  test('answeredBy: a resync, an event without a time, or one old enough', () => {
+    expect(answeredBy({ kind: 'resync', time: T0 }, T0)).toBe(true);
+    expect(answeredBy({ kind: SA }, T0)).toBe(true);
+    expect(answeredBy({ kind: 'jobGated', time: T0 }, T0)).toBe(false);
+    expect(answeredBy({ kind: SA, time: T0 }, T0 + 1_000 + SETTLE_MS)).toBe(true);
+    expect(answeredBy({ kind: SA, time: T0 }, T0 + 1_000 + SETTLE_MS - 1)).toBe(false);
   });
 
   test('runsAtOnce and remember: at once while passes answer all they were run for, else after one idle window; a remembered id is answered', () => {
@@ -122,19 +123,33 @@ describe('PassLedger', () => {
     ledger.answeredAll('s', false);
     expect(ledger.runsAtOnce('s', T0 + IDLE_MS - 1)).toBe(false);
     expect(ledger.runsAtOnce('s', T0 + IDLE_MS)).toBe(true);
-    expect(ledger.answered('s', { time: T0 + 60_000, id: 'e-1' })).toBe(false);
+    expect(ledger.answered('s', { kind: SA, time: T0 + 60_000, id: 'e-1' })).toBe(false);
     ledger.remember('s', ['e-1', undefined]);
-    expect(ledger.answered('s', { time: T0 + 60_000, id: 'e-1' })).toBe(true);
-    expect(ledger.answered('other', { time: T0 + 60_000, id: 'e-1' })).toBe(false);
+    expect(ledger.answered('s', { kind: SA, time: T0 + 60_000, id: 'e-1' })).toBe(true);
+    expect(ledger.answered('other', { kind: SA, time: T0 + 60_000, id: 'e-1' })).toBe(false);
   });
 
-  test('a hint for a Job the last pass saw carrying the gate mark is answered, whatever its time', () => {
+  test('a look that found every held Job judged answers the hints of every second settled before it, and only hints', () => {
     const ledger = new PassLedger();
-    ledger.completed('s', T0, new Set(['prod/demo/job-a']));
-    expect(ledger.answered('s', { time: T0 + 5_000, job: 'prod/demo/job-a' })).toBe(true);
-    expect(ledger.answered('s', { time: T0 + 5_000, job: 'prod/demo/job-b' })).toBe(false);
-    // An older pass completing late does not replace what the newer one saw.
-    ledger.completed('s', T0 - 1_000, new Set());
-    expect(ledger.answered('s', { time: T0 + 5_000, job: 'prod/demo/job-a' })).toBe(true);
+    ledger.completed('s', T0, NO_JOBS);
+    expect(ledger.gateJobsOf('s')).toBe(NO_JOBS);
+    ledger.looked('s', T0 + 1_000 + SETTLE_MS);
+    expect(ledger.answered('s', { kind: 'jobGated', time: T0 + 999 })).toBe(true);
+    expect(ledger.answered('s', { kind: 'jobGated', time: T0 + 1_000 })).toBe(false);
+    // A ServiceAccount change is not a held Job: only a pass answers it.
+    expect(ledger.answered('s', { kind: SA, time: T0 })).toBe(false);
+    // An older look recorded late never moves the mark back.
+    ledger.looked('s', T0);
+    expect(ledger.answered('s', { kind: 'jobGated', time: T0 + 999 })).toBe(true);
+  });
+
+  test("the gate's Jobs are those of the latest-starting pass; a pass without a gate forgets them", () => {
+    const ledger = new PassLedger();
+    const newer = { ...NO_JOBS, marked: new Set(['prod/demo/job-a/uid-1']) };
+    ledger.completed('s', T0, newer);
+    ledger.completed('s', T0 - 1_000, NO_JOBS);
+    expect(ledger.gateJobsOf('s')).toBe(newer);
+    ledger.completed('s', T0 + 1_000);
+    expect(ledger.gateJobsOf('s')).toBeUndefined();
   });
 });

@@ -377,7 +377,11 @@ describe('releasing the Jobs the gate holds', () => {
     // Its ServiceAccount appeared after the read: untouched, no Event, and its hint still asks for a pass.
     expect(job(unread).spec.suspend).toBe(true);
     expect(eventsOn(unread)).toEqual([]);
-    expect(result.markedJobs).toEqual(new Set([`prod/demo/${first}`, `prod/demo/${late}`]));
+    expect(result.gateJobs?.marked).toEqual(
+      new Set([`prod/demo/${first}/job-0`, `prod/demo/${late}/job-1`]),
+    );
+    // The handler's next look finds the one no pass judged (hint-watch.ts).
+    expect(await result.gateJobs?.heldNow()).toEqual(new Set([`prod/demo/${unread}/job-2`]));
   });
 
   test('the second look is best effort: when listing the Jobs again fails, the pass keeps what it released and succeeds', async () => {
@@ -396,7 +400,7 @@ describe('releasing the Jobs the gate holds', () => {
     expect(lists).toBe(2);
     expect(result.jobs?.released).toBe(1);
     expect(job(name).spec.suspend).toBe(false);
-    expect(result.markedJobs).toEqual(new Set([`prod/demo/${name}`]));
+    expect(result.gateJobs?.marked).toEqual(new Set([`prod/demo/${name}/job-0`]));
   });
 
   test('a Job deleted between the list and the release is skipped, and not counted as judged; the pass goes on', async () => {
@@ -413,7 +417,7 @@ describe('releasing the Jobs the gate holds', () => {
     const result = await reconcileSeed(d, SEED, PROVEN);
     expect(result.jobs?.released).toBe(1);
     expect(job(kept).spec.suspend).toBe(false);
-    // Not judged: a hint naming it (a Job re-created under its name) must still bring a pass.
-    expect(result.markedJobs).toEqual(new Set([`prod/demo/${kept}`]));
+    // Not judged: a Job re-created under its name must still bring a pass.
+    expect(result.gateJobs?.marked).toEqual(new Set([`prod/demo/${kept}/job-1`]));
   });
 });

@@ -1,0 +1,86 @@
+import { answeredFrom } from './pass-coalescing';
+import type { PassLedger, QueuedEvent } from './pass-coalescing';
+
+/**
+ * How often (ms) the handler looks at the Jobs the gate holds while a hint's
+ * second is not yet over and settled: one LIST of KubeStash's Jobs per cluster
+ * and namespace of the seed. A Job stored between two looks waits at most
+ * this long for the pass that releases it.
+ */
+export const LOOK_INTERVAL_MS = 100;
+
+export interface HintWatchDeps {
+  readonly ledger: PassLedger;
+  /** Epoch ms. */
+  readonly now: () => number;
+  readonly sleep: (ms: number) => Promise<void>;
+  /** Runs one pass of the seed that starts at `start` (epoch ms); the pass records itself in the ledger. */
+  readonly pass: (start: number) => Promise<void>;
+}
+
+/** What answering a seed's hints cost. */
+export interface HintWatchCost {
+  readonly passes: number;
+  /** Looks at the held Jobs (each one LIST per cluster and namespace). */
+  readonly looks: number;
+}
+
+/**
+ * Answers `hints` (Job Gated messages of `seed` that carry a time, each
+ * standing for every hint of its second; the caller runs a pass for one
+ * without a time) with as few passes as the truth allows. Each hint names a Job
+ * the gate held, which the API server stores within its second plus
+ * SETTLE_MS (pass-coalescing.ts). So the handler looks at the Jobs the gate
+ * holds every {@link LOOK_INTERVAL_MS}: a held Job the last pass did not
+ * judge (by uid: one re-created under its name counts as new) gets a pass at
+ * once, which releases it or tells it why it waits; once a look taken after
+ * the last hint's second is over and settled finds none, every hint is
+ * answered, without a pass of its own. A flood of hints for Jobs that do not
+ * exist thus costs looks, not passes.
+ *
+ * Before any pass here (a new Lambda environment) the first step is a pass.
+ * Without a gate (the pass lists no Jobs), or once the wait is over, a pass
+ * that starts then answers every hint by time, so the loop ends: it runs
+ * passes only while new held Jobs keep appearing before the deadline, each
+ * after the last one ended and {@link LOOK_INTERVAL_MS} went by.
+ *
+ * Rejects with the error of a pass or a look: the messages return to the
+ * queue, and the next delivery starts over (a look or pass is only a read or
+ * an idempotent reconcile).
+ */
+export async function answerHints(
+  deps: HintWatchDeps,
+  seed: string,
+  hints: readonly QueuedEvent[],
+): Promise<HintWatchCost> {
+  const { ledger, now, sleep } = deps;
+  const timed = hints.filter((h): h is QueuedEvent & { time: number } => h.time !== undefined);
+  const deadline = Math.max(...timed.map((h) => answeredFrom(h.time)));
+  let passes = 0;
+  let looks = 0;
+  const pass = async () => {
+    passes++;
+    await deps.pass(now());
+  };
+  while (!timed.every((h) => ledger.answered(seed, h))) {
+    const gate = ledger.gateJobsOf(seed);
+    if (gate === undefined) {
+      // No pass here listed the gate's Jobs yet: the first is a pass. Without a gate there is
+      // nothing to look at, and a pass once the hints' seconds are settled answers them by time.
+      if (passes > 0) await sleep(Math.max(0, deadline - now()));
+      await pass();
+      continue;
+    }
+    const at = now();
+    const held = await gate.heldNow();
+    looks++;
+    if ([...held].some((key) => !gate.marked.has(key))) {
+      await pass();
+    } else {
+      ledger.looked(seed, at);
+      if (at >= deadline) break;
+    }
+    await sleep(Math.min(LOOK_INTERVAL_MS, Math.max(0, deadline - now())));
+  }
+  return { passes, looks };
+}
