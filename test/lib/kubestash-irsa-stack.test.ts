@@ -273,6 +273,9 @@ describe('KubestashIrsaStack', () => {
         'AWS::EKS::AccessEntry',
         'AWS::EKS::AccessEntry',
         'AWS::Events::EventBus',
+        // One seed: a route per kind (three) and a scheduled resync.
+        'AWS::Events::Rule',
+        'AWS::Events::Rule',
         'AWS::Events::Rule',
         'AWS::Events::Rule',
         'AWS::Lambda::EventSourceMapping',
