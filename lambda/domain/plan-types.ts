@@ -59,6 +59,13 @@ export interface PlanInput {
    * because IAM role names are unique in the account whatever the path.
    */
   readonly foreignRoleNames?: readonly string[];
+  /**
+   * Those of `foreignRoleNames` that are aws-credential-manager's roles of
+   * this seed (docs/migration.md): a refusal tells to free them with
+   * `npm run migrate -- --seed <seed> --apply` rather than to rename them.
+   * @default none
+   */
+  readonly managerRoleNames?: readonly string[];
 }
 
 export interface RoleCreate {

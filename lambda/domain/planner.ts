@@ -533,10 +533,23 @@ class SeedPlanner {
   /** Why no role could be created, and what to do: the limit, the name length or foreign names. */
   private limitMessage(limit: number, occupied: ReadonlyMap<number, string>): string {
     const parameter = `${this.seed.name.replace(/[^A-Za-z0-9]/g, '')}RoleCreationLimit`;
-    const foreign =
-      occupied.size === 0
-        ? ''
-        : ` (${[...occupied.values()].join(', ')}, not its own, ${occupied.size === 1 ? 'takes a derived name' : 'take derived names'}: IAM role names are unique in the account ignoring path and case; rename or delete ${occupied.size === 1 ? 'it' : 'them'} to free the names)`;
+    const manager = new Set(this.input.managerRoleNames ?? []);
+    const names = [...occupied.values()];
+    const ofManager = names.filter((n) => manager.has(n));
+    const others = names.filter((n) => !manager.has(n));
+    const reasons = [
+      ...(others.length === 0
+        ? []
+        : [
+            `${others.join(', ')}, not its own, ${others.length === 1 ? 'takes a derived name' : 'take derived names'}: IAM role names are unique in the account ignoring path and case; rename or delete ${others.length === 1 ? 'it' : 'them'} to free the names`,
+          ]),
+      ...(ofManager.length === 0
+        ? []
+        : [
+            `${ofManager.join(', ')} of aws-credential-manager ${ofManager.length === 1 ? 'holds a derived name' : 'hold derived names'}: \`npm run migrate -- --seed ${this.seed.name} --apply\` deletes those no live ServiceAccount uses`,
+          ]),
+    ];
+    const foreign = reasons.length === 0 ? '' : ` (${reasons.join('; ')})`;
     const what =
       limit < this.seed.roleCreationLimit
         ? `may have only ${limit} derived roles${foreign} and they are full: ${this.seed.name}-${limit} would pass IAM's 64-character role-name limit; shorten the seed name`

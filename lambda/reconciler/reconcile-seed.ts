@@ -322,6 +322,7 @@ function planStep(read: SeedRead, options: ReconcileOptions, now: Date): SeedPla
     roles: read.roles,
     serviceAccounts: read.serviceAccounts,
     foreignRoleNames: [...read.takenRoleNames, ...read.managerRoles.map((r) => r.name)],
+    managerRoleNames: read.managerRoles.map((r) => r.name),
   });
   const { roleQuota, createRefused } = read;
   const cap =

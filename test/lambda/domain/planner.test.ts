@@ -323,6 +323,28 @@ describe('planner, IAM layout', () => {
     expect(p.refusals[0].message).toContain('KUBESTASHROLE-0, not its own, takes a derived name');
   });
 
+  test('aws-credential-manager’s roles that hold derived names: the refusal says migrate --apply frees them, and rename for the others', () => {
+    const p = plan(
+      input(sessions(90), {
+        seeds: [{ ...ONE_CLUSTER, roleCreationLimit: 3 }],
+        foreignRoleNames: [
+          'KubestashRole-0',
+          'KubestashRole-1',
+          'other-KubestashRole-x',
+          'KUBESTASHROLE-2',
+        ],
+        managerRoleNames: ['KubestashRole-0', 'KubestashRole-1'],
+      }),
+    );
+    expect(p.creates).toEqual([]);
+    const message = p.refusals[0].message;
+    expect(message).toContain(
+      'KubestashRole-0, KubestashRole-1 of aws-credential-manager hold derived names: `npm run migrate -- --seed KubestashRole --apply`',
+    );
+    expect(message).toContain('KUBESTASHROLE-2, not its own, takes a derived name');
+    expect(message).not.toContain('KubestashRole-0, not its own');
+  });
+
   // AWS's own IRSA example splits aud (StringEquals) and sub (StringLike) in one statement:
   // https://docs.aws.amazon.com/eks/latest/userguide/associate-service-account-role.html
   test.each([
