@@ -679,10 +679,14 @@ describe('retries', () => {
 
   test('an answer slower than the timeout is abandoned and retried', async () => {
     server.addServiceAccount({ namespace: 'demo', name: 'sa' });
-    server.failNext({ delayMs: 400 });
-    const { client, notices } = setup({ timeoutMs: 100 });
+    server.failNext({ delayMs: 2_000 });
+    const { client, notices } = setup({ timeoutMs: 200 });
     await expect(client.getServiceAccount('demo', 'sa')).resolves.toBeDefined();
-    expect(notices.map((n) => n.cause)).toEqual(['ETIMEDOUT']);
+    // The slow answer is abandoned; on a loaded machine a retry may time out too (it flaked with a
+    // 100 ms timeout), so only the first notice is certain, and every notice is a timeout.
+    expect(notices[0]?.cause).toBe('ETIMEDOUT');
+    expect(new Set(notices.map((n) => n.cause))).toEqual(new Set(['ETIMEDOUT']));
+    expect(server.requests.length).toBe(notices.length + 1);
   });
 
   test('retries with real timers by default', async () => {
