@@ -3,7 +3,15 @@ import type { ExistingRole, Plan, SeedSpec } from '../lambda/domain/plan-types';
 import { policyFill, policySize } from '../lambda/domain/policy-size';
 import { parseTrustPolicy, policyDocumentText } from '../lambda/domain/trust-policy';
 import { GATE_ANNOTATION, GATE_REASON_ANNOTATION } from '../lambda/ports/annotations';
-import type { JobRecord } from '../lambda/ports/kubernetes-port';
+import {
+  GATE_TOKEN_PLACEHOLDER,
+  JOB_GATE_CONFIGURATION,
+  JOB_GATE_WEBHOOK,
+} from '../lambda/ports/gate-webhook';
+import type {
+  JobRecord,
+  MutatingWebhookConfigurationRecord,
+} from '../lambda/ports/kubernetes-port';
 import { EMPTY_SINCE_TAG } from '../lambda/ports/tag-keys';
 import { keyOf } from '../lambda/reconciler/release-gated-jobs';
 
@@ -83,6 +91,57 @@ export interface StatusReport {
   readonly seeds: readonly SeedStatus[];
   /** Held Jobs whose ServiceAccount no seed of this stack claims (gone, or naming another role). */
   readonly otherHeldJobs: readonly HeldJobStatus[];
+  /** The job gate's webhook registration in each cluster; absent when the config turns the gate off. */
+  readonly jobGate?: readonly GateRegistrationStatus[];
+}
+
+/**
+ * How the job gate is registered in one cluster: `ready` (its webhook URL
+ * carries a token), `placeholder` (applied from dist/ without README step 8:
+ * the gate refuses every review), `missing` (no registration), or `unread`
+ * (the caller may not list MutatingWebhookConfigurations).
+ */
+export interface GateRegistrationStatus {
+  readonly cluster: string;
+  readonly state: 'ready' | 'placeholder' | 'missing' | 'unread';
+  /** What it means and the fix; empty when ready. */
+  readonly message: string;
+}
+
+/**
+ * The gate's registration in `cluster` from the MutatingWebhookConfigurations
+ * read there, or `unread` with `readError` when they could not be read.
+ */
+export function gateRegistrationStatus(
+  cluster: string,
+  configurations: readonly MutatingWebhookConfigurationRecord[] | undefined,
+  readError?: string,
+): GateRegistrationStatus {
+  if (configurations === undefined) {
+    return {
+      cluster,
+      state: 'unread',
+      message: `could not list MutatingWebhookConfigurations (${readError ?? 'unknown error'}); the gate's registration was not checked`,
+    };
+  }
+  const webhook = configurations
+    .find((c) => c.name === JOB_GATE_CONFIGURATION)
+    ?.webhooks.find((w) => w.name === JOB_GATE_WEBHOOK);
+  if (webhook === undefined) {
+    return {
+      cluster,
+      state: 'missing',
+      message: `no MutatingWebhookConfiguration ${JOB_GATE_CONFIGURATION} with webhook ${JOB_GATE_WEBHOOK}: no Job is held until its role works; apply the job-gate manifest with its token (README, install step 8)`,
+    };
+  }
+  if ((webhook.url ?? '').endsWith(`/${GATE_TOKEN_PLACEHOLDER}`)) {
+    return {
+      cluster,
+      state: 'placeholder',
+      message: `the webhook URL still ends in ${GATE_TOKEN_PLACEHOLDER} (applied from dist/ without its token): the gate refuses every review, so with failurePolicy ${webhook.failurePolicy} ${webhook.failurePolicy === 'Ignore' ? 'every Job starts ungated' : 'every KubeStash Job is refused'}; give it its token (README, install step 8), again after every kubectl apply -f dist/`,
+    };
+  }
+  return { cluster, state: 'ready', message: '' };
 }
 
 /** A held Job as read, with the cluster it is in. */

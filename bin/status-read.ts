@@ -4,14 +4,14 @@ import { plan } from '../lambda/domain/planner';
 import { DEFAULT_TRUST_POLICY_QUOTA } from '../lambda/domain/policy-size';
 import { KUBESTASH_MANAGED_BY, MANAGED_BY_LABEL } from '../lambda/ports/annotations';
 import type { IamPort } from '../lambda/ports/iam-port';
-import type { KubernetesPort } from '../lambda/ports/kubernetes-port';
+import type { KubernetesPort, WebhookRegistrationsPort } from '../lambda/ports/kubernetes-port';
 import { readDerivedRoles, readServiceAccounts } from '../lambda/reconciler/reconcile-seed';
 import { seedTagSettings } from '../lambda/reconciler/reconciler-settings';
 import { keyOf } from '../lambda/reconciler/release-gated-jobs';
 import { clustersOfSeed } from '../lib/config/project-config';
 import type { ProjectConfig, SeedConfig } from '../lib/config/project-config';
-import { heldJobStatus, isHeld, seedStatus } from './status-model';
-import type { ListedJob, SeedStatus, StatusReport } from './status-model';
+import { gateRegistrationStatus, heldJobStatus, isHeld, seedStatus } from './status-model';
+import type { GateRegistrationStatus, ListedJob, SeedStatus, StatusReport } from './status-model';
 
 /** The IAM reads status makes; it writes nothing. */
 export type StatusIam = Pick<
@@ -19,7 +19,8 @@ export type StatusIam = Pick<
   'getTrustPolicySizeQuota' | 'getSeedRole' | 'listRolesUnderPath' | 'getRoleTags'
 >;
 /** The Kubernetes reads status makes; it writes nothing. */
-export type StatusKubernetes = Pick<KubernetesPort, 'listServiceAccounts' | 'listJobs'>;
+export type StatusKubernetes = Pick<KubernetesPort, 'listServiceAccounts' | 'listJobs'> &
+  WebhookRegistrationsPort;
 
 export interface StatusDeps {
   readonly iam: StatusIam;
@@ -160,8 +161,47 @@ export async function readStatus(deps: StatusDeps, config: ProjectConfig): Promi
     .flat()
     .filter((j) => !claimed.has(`${j.cluster}/${j.job.namespace}/${j.job.name}`));
   const otherHeldJobs = unclaimed.map((j) => heldJobStatus(j, undefined, readAt));
+  const jobGate = config.jobGate.enabled ? await readGateRegistrations(deps, config) : undefined;
 
-  return { account, quota, readAt: readAt.toISOString(), seeds, otherHeldJobs };
+  return {
+    account,
+    quota,
+    readAt: readAt.toISOString(),
+    seeds,
+    otherHeldJobs,
+    ...(jobGate === undefined ? {} : { jobGate }),
+  };
+}
+
+/**
+ * The gate's registration in each configured cluster. A failed list is
+ * reported in the row (usually RBAC: the list is cluster-scoped), not fatal:
+ * the rest of the status stands without it.
+ */
+async function readGateRegistrations(
+  deps: StatusDeps,
+  config: ProjectConfig,
+): Promise<GateRegistrationStatus[]> {
+  const clusters = [
+    ...new Set(config.seeds.flatMap((s) => clustersOfSeed(config, s)).map((c) => c.name)),
+  ];
+  const rows: GateRegistrationStatus[] = [];
+  for (const cluster of clusters) {
+    deps.progress(`cluster ${cluster}: the job gate's webhook registration`);
+    try {
+      const configurations = await deps.kubernetes(cluster).listMutatingWebhookConfigurations();
+      rows.push(gateRegistrationStatus(cluster, configurations));
+    } catch (error) {
+      rows.push(
+        gateRegistrationStatus(
+          cluster,
+          undefined,
+          error instanceof Error ? error.message : String(error),
+        ),
+      );
+    }
+  }
+  return rows;
 }
 
 /**
@@ -223,6 +263,8 @@ function clusterNaming(
       port = {
         listServiceAccounts: (ns) => named(() => inner.listServiceAccounts(ns)),
         listJobs: (ns, selector) => named(() => inner.listJobs(ns, selector)),
+        listMutatingWebhookConfigurations: () =>
+          named(() => inner.listMutatingWebhookConfigurations()),
       };
       ports.set(cluster, port);
     }

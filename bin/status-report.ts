@@ -6,13 +6,28 @@ import type { HeldJobStatus, SeedStatus, StatusReport } from './status-model';
  * each with its reason. Granted ServiceAccounts are only counted.
  */
 export function formatStatus(report: StatusReport): string {
+  const gate = report.jobGate ?? [];
+  const ready = gate.length > 0 && gate.every((g) => g.state === 'ready');
+  // All is well in one clause of the first line; anything else gets its own section below.
+  const gateClause =
+    report.jobGate === undefined
+      ? ''
+      : ready
+        ? `; job gate registered with its token in ${gate.map((g) => g.cluster).join(', ')}`
+        : '; job gate: see below';
   const lines = [
-    `Account ${report.account || '(no seed role found)'}; trust-policy quota ${report.quota} characters`,
+    `Account ${report.account || '(no seed role found)'}; trust-policy quota ${report.quota} characters${gateClause}`,
   ];
   for (const seed of report.seeds) lines.push('', ...formatSeed(seed, report.quota));
   if (report.otherHeldJobs.length > 0) {
     lines.push('', `Held Jobs no seed claims: ${report.otherHeldJobs.length}`);
     lines.push(...report.otherHeldJobs.map(formatJob));
+  }
+  if (report.jobGate !== undefined && !ready) {
+    lines.push('', 'Job gate registration:');
+    for (const g of gate) {
+      lines.push(`  ${g.cluster}: ${g.state}${g.message === '' ? '' : `: ${g.message}`}`);
+    }
   }
   return `${lines.join('\n')}\n`;
 }

@@ -3,18 +3,13 @@ import type { ChartProps } from 'cdk8s';
 import { k8s } from 'cdk8s-plus-28';
 import type { Construct } from 'constructs';
 import { KUBESTASH_MANAGED_BY, MANAGED_BY_LABEL } from '../../lambda/ports/annotations';
+import {
+  GATE_TOKEN_PLACEHOLDER,
+  JOB_GATE_CONFIGURATION,
+  JOB_GATE_WEBHOOK,
+} from '../../lambda/ports/gate-webhook';
 
-export const JOB_GATE_WEBHOOK = 'job-gate.kubestash-irsa.io';
-
-/**
- * Stands for the cluster's gate token in the synthesized webhook URL: synth
- * stays offline and the secret never lands in dist/. The apply step in
- * docs/security.md replaces it with the value from Secrets Manager; applied
- * as is, the gate refuses every call (404) and the webhook's failurePolicy
- * decides, so a forgotten step is loud in the gate's RequestsRefused metric
- * rather than an open door.
- */
-export const GATE_TOKEN_PLACEHOLDER = 'REPLACE-WITH-GATE-TOKEN';
+export { GATE_TOKEN_PLACEHOLDER, JOB_GATE_CONFIGURATION, JOB_GATE_WEBHOOK };
 
 /** On the webhook configuration: the secret the apply step reads the token from. */
 export const GATE_TOKEN_SECRET_ANNOTATION = 'kubestash-irsa.io/gate-token-secret';
@@ -68,7 +63,7 @@ export class JobGateChart extends Chart {
     this.webhookUrl = `${props.gateUrl.replace(/\/$/, '')}/clusters/${props.cluster}/${GATE_TOKEN_PLACEHOLDER}`;
     new k8s.KubeMutatingWebhookConfiguration(this, 'Webhook', {
       metadata: {
-        name: 'kubestash-irsa-job-gate',
+        name: JOB_GATE_CONFIGURATION,
         annotations: { [GATE_TOKEN_SECRET_ANNOTATION]: props.tokenSecretArn },
       },
       webhooks: [

@@ -145,7 +145,7 @@ export interface KubernetesPort {
  */
 export type ServiceAccountReader = Pick<KubernetesPort, 'getServiceAccount'>;
 
-/** One webhook of a MutatingWebhookConfiguration, as far as the migrate command needs it. */
+/** One webhook of a MutatingWebhookConfiguration, as far as the migrate and status commands need it. */
 export interface MutatingWebhookRecord {
   readonly name: string;
   /** `Fail` or `Ignore`; admissionregistration.k8s.io/v1 defaults an unset one to `Fail`. */
@@ -153,6 +153,8 @@ export interface MutatingWebhookRecord {
   /** `clientConfig.service`, when the webhook is served in the cluster. */
   readonly serviceNamespace?: string;
   readonly serviceName?: string;
+  /** `clientConfig.url`, when the webhook is served outside the cluster (the job gate's Function URL). */
+  readonly url?: string;
 }
 
 /** A MutatingWebhookConfiguration (cluster-scoped). */

@@ -12,15 +12,26 @@ import {
   ROLE_ARN_ANNOTATION,
   SEED_ROLE_ANNOTATION,
 } from '../../lambda/ports/annotations';
+import {
+  GATE_TOKEN_PLACEHOLDER,
+  JOB_GATE_CONFIGURATION,
+  JOB_GATE_WEBHOOK,
+} from '../../lambda/ports/gate-webhook';
 import { reconcileSeed } from '../../lambda/reconciler/reconcile-seed';
 import { loadConfig } from '../../lib/config';
 import type { ProjectConfig } from '../../lib/config';
 import { PROJECT_DIR, exampleConfigInput } from '../support/example-app';
 import type { FaultOptions } from '../support/faulty-aws-handler';
+import { MIGRATE_RBAC_RULES } from '../support/migration-fixture';
 import { MOTO_ACCOUNT, MOTO_CLIENT_CONFIG } from '../support/moto-server';
 import { ReconcileHarness, SEED, SEED_ARN } from '../support/reconcile-harness';
 
 const h = ReconcileHarness.forJest();
+// The caller of status (an administrator) may also list the cluster's webhook configurations,
+// which the reconciler's Roles never grant; the test that takes it away says so.
+beforeEach(() => {
+  h.server.rbacRules = MIGRATE_RBAC_RULES;
+});
 
 /** The example config, pointed at the harness: one cluster `prod`, moto's account. */
 export function statusTestConfig(): ProjectConfig {
@@ -91,9 +102,24 @@ async function reconcile(): Promise<void> {
 const names = (n: number, from = 0) =>
   Array.from({ length: n }, (_, i) => `backup-${String(from + i).padStart(2, '0')}`);
 
+/** The job gate's registration as README step 8 leaves it (`token` as given), or as dist/ has it. */
+function registerGate(token = 'gate-token-of-prod'): void {
+  h.server.addMutatingWebhookConfiguration({
+    name: JOB_GATE_CONFIGURATION,
+    webhooks: [
+      {
+        name: JOB_GATE_WEBHOOK,
+        failurePolicy: 'Ignore',
+        url: `https://abcdefghij.lambda-url.us-east-1.on.aws/clusters/prod/${token}`,
+      },
+    ],
+  });
+}
+
 /** The sample docs/operations.md and README.md show: a seed at its limit with a held Job. */
 export async function seedAtItsLimit(): Promise<void> {
   await h.createSeed(1);
+  registerGate();
   addServiceAccounts(names(50));
   await reconcile();
   holdJob('demo-backup-1732900000', 'backup-49');
@@ -108,12 +134,15 @@ describe('npm run status', () => {
     expect(code).toBe(0);
     expect(out).toBe(
       [
-        `Account ${MOTO_ACCOUNT}; trust-policy quota 2048 characters`,
+        `Account ${MOTO_ACCOUNT}; trust-policy quota 2048 characters; job gate: see below`,
         '',
         'Seed KubestashRole: 0 of 100 derived roles, path /kubestash-irsa/, namespaces demo',
         '  (no derived roles yet)',
         '  ServiceAccounts: 0 granted, 0 waiting, 0 refused',
         '  Held Jobs: 0',
+        '',
+        'Job gate registration:',
+        `  prod: missing: no MutatingWebhookConfiguration ${JOB_GATE_CONFIGURATION} with webhook ${JOB_GATE_WEBHOOK}: no Job is held until its role works; apply the job-gate manifest with its token (README, install step 8)`,
         '',
       ].join('\n'),
     );
@@ -150,7 +179,45 @@ describe('npm run status', () => {
       'IAM: account trust-policy quota',
       'IAM: seed KubestashRole and its derived roles',
       'cluster prod: ServiceAccounts and held Jobs in 1 namespace(s)',
+      "cluster prod: the job gate's webhook registration",
     ]);
+    expect(out.split('\n')[0]).toBe(
+      `Account ${MOTO_ACCOUNT}; trust-policy quota 2048 characters; job gate registered with its token in prod`,
+    );
+    expect(out).not.toContain('Job gate registration:');
+  });
+
+  test('the gate applied from dist/ without its token (README step 8 skipped, or undone by kubectl apply -f dist/): said, with what it costs and the fix', async () => {
+    await h.createSeed();
+    registerGate(GATE_TOKEN_PLACEHOLDER);
+    const { code, out } = await run();
+    expect(code).toBe(0);
+    expect(out).toContain(
+      `Job gate registration:\n  prod: placeholder: the webhook URL still ends in ${GATE_TOKEN_PLACEHOLDER} (applied from dist/ without its token): the gate refuses every review, so with failurePolicy Ignore every Job starts ungated; give it its token (README, install step 8), again after every kubectl apply -f dist/\n`,
+    );
+    const report = JSON.parse((await run(['--json'])).out) as StatusReport;
+    expect(report.jobGate).toEqual([
+      {
+        cluster: 'prod',
+        state: 'placeholder',
+        message: expect.stringContaining('refuses every review'),
+      },
+    ]);
+  });
+
+  test('a caller whose RBAC may not list MutatingWebhookConfigurations: the rest of the status stands, the gate row says it was not checked', async () => {
+    await h.createSeed();
+    registerGate();
+    h.server.rbacRules = [
+      { apiGroups: [''], resources: ['serviceaccounts'], verbs: ['list'] },
+      { apiGroups: ['batch'], resources: ['jobs'], verbs: ['list'] },
+    ];
+    const { code, out } = await run();
+    expect(code).toBe(0);
+    expect(out).toContain('Seed KubestashRole: 0 of 100 derived roles');
+    expect(out).toMatch(
+      /\n {2}prod: unread: could not list MutatingWebhookConfigurations \(.*403.*\); the gate's registration was not checked/,
+    );
   });
 
   test('--json gives the same state for scripts: subjects per role, reasons, ages in seconds', async () => {

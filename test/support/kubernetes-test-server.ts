@@ -207,6 +207,8 @@ export interface MutatingWebhookConfigurationSeed {
       readonly name: string;
       readonly path?: string;
     };
+    /** `clientConfig.url` (a webhook served outside the cluster); admissionregistration/v1 takes it or `service`. */
+    readonly url?: string;
     readonly rules?: readonly Record<string, unknown>[];
     readonly objectSelector?: Record<string, unknown>;
   }[];
@@ -424,7 +426,12 @@ export class KubernetesTestServer {
       metadata,
       webhooks: seed.webhooks.map((w) => ({
         name: w.name,
-        clientConfig: w.service === undefined ? {} : { service: { ...w.service } },
+        clientConfig:
+          w.url !== undefined
+            ? { url: w.url }
+            : w.service === undefined
+              ? {}
+              : { service: { ...w.service } },
         failurePolicy: w.failurePolicy ?? 'Fail',
         sideEffects: 'None',
         admissionReviewVersions: ['v1'],

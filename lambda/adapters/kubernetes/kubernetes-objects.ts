@@ -178,14 +178,17 @@ export function toMutatingWebhookConfigurationRecord(
   return {
     name,
     webhooks: list.filter(isObject).map((w) => {
-      const service = objectAt(objectAt(w, 'clientConfig'), 'service');
+      const clientConfig = objectAt(w, 'clientConfig');
+      const service = objectAt(clientConfig, 'service');
       const serviceNamespace = stringAt(service, 'namespace');
       const serviceName = stringAt(service, 'name');
+      const url = stringAt(clientConfig, 'url');
       return {
         name: stringAt(w, 'name') ?? '',
         failurePolicy: stringAt(w, 'failurePolicy') ?? 'Fail',
         ...(serviceNamespace === undefined ? {} : { serviceNamespace }),
         ...(serviceName === undefined ? {} : { serviceName }),
+        ...(url === undefined ? {} : { url }),
       };
     }),
   };

@@ -483,6 +483,68 @@ test('pod-template annotations change with the unsuspend while the Job never ran
   ).rejects.toThrow(/field is immutable/);
 });
 
+describe('MutatingWebhookConfigurations', () => {
+  test('lists them cluster-scoped, each webhook with its failure policy and where it is served: a service in the cluster, or a URL', async () => {
+    server.addMutatingWebhookConfiguration({
+      name: 'aws-credential-manager',
+      webhooks: [
+        {
+          name: 'mutate-job.aws-credential-manager.kubeops.dev',
+          service: { namespace: 'kubeops', name: 'acm' },
+        },
+      ],
+    });
+    server.addMutatingWebhookConfiguration({
+      name: 'kubestash-irsa-job-gate',
+      webhooks: [
+        {
+          name: 'job-gate.kubestash-irsa.io',
+          failurePolicy: 'Ignore',
+          url: 'https://abc.lambda-url.us-east-1.on.aws/clusters/prod/t0ken',
+        },
+      ],
+    });
+    // A cluster-scoped list the reconciler's Roles never grant: an administrator's (npm run status, migrate).
+    server.rbacRules = [
+      {
+        apiGroups: ['admissionregistration.k8s.io'],
+        resources: ['mutatingwebhookconfigurations'],
+        verbs: ['list'],
+      },
+    ];
+    const { client } = setup();
+    const listed = await client.listMutatingWebhookConfigurations();
+    expect(listed).toEqual([
+      {
+        name: 'aws-credential-manager',
+        webhooks: [
+          {
+            name: 'mutate-job.aws-credential-manager.kubeops.dev',
+            failurePolicy: 'Fail',
+            serviceNamespace: 'kubeops',
+            serviceName: 'acm',
+          },
+        ],
+      },
+      {
+        name: 'kubestash-irsa-job-gate',
+        webhooks: [
+          {
+            name: 'job-gate.kubestash-irsa.io',
+            failurePolicy: 'Ignore',
+            url: 'https://abc.lambda-url.us-east-1.on.aws/clusters/prod/t0ken',
+          },
+        ],
+      },
+    ]);
+    expect(server.requests.map((r) => r.path.split('?')[0])).toEqual([
+      '/apis/admissionregistration.k8s.io/v1/mutatingwebhookconfigurations',
+    ]);
+    // Not a request of the reconciler's: kept out of the KUBERNETES_RBAC_RULES coverage check.
+    server.requests.length = 0;
+  });
+});
+
 describe('TokenRequest', () => {
   test('posts an authentication.k8s.io/v1 TokenRequest and returns the token', async () => {
     server.addServiceAccount({ namespace: 'demo', name: 'backup-1-sa' });
