@@ -3,7 +3,13 @@ import { IAMClient } from '@aws-sdk/client-iam';
 import { STSClient } from '@aws-sdk/client-sts';
 import { Logger } from '@aws-lambda-powertools/logger';
 import { MetricUnit, Metrics } from '@aws-lambda-powertools/metrics';
-import type { SQSBatchItemFailure, SQSBatchResponse, SQSEvent } from 'aws-lambda';
+import type {
+  SQSBatchItemFailure,
+  SQSBatchResponse,
+  SQSEvent,
+  SQSRecord,
+  SQSRecordAttributes,
+} from 'aws-lambda';
 import { EksPodIdentityAdapter } from '../adapters/eks/eks-pod-identity-adapter';
 import { IamAdapter } from '../adapters/iam/iam-adapter';
 import { EksClusterConnector } from '../adapters/kubernetes/eks-cluster-connector';
@@ -80,7 +86,7 @@ export function createReconcileHandler(deps: ReconcileHandlerDeps) {
     const failures: SQSBatchItemFailure[] = [];
     const read = event.Records.map((record) => ({
       record,
-      queued: eventOf(record.body, record.messageId, now()),
+      queued: eventOf(record, now()),
     }));
     let coalesced = 0;
     for (const { record, queued } of read) {
@@ -142,11 +148,20 @@ export function createReconcileHandler(deps: ReconcileHandlerDeps) {
     const others = pending.filter((e) => !hints.includes(e));
     if (others.length > 0) await eventPasses(seed, others);
     if (hints.length > 0) {
-      await answerHints(
+      const cost = await answerHints(
         { ledger, now, sleep, pass: async (start) => void (await pass(seed, start)) },
         seed.name,
         hints,
       );
+      if (cost.lookFailure !== undefined) {
+        deps.logger.warn(
+          'could not look at the Jobs the gate holds; answered the hints with a pass instead',
+          {
+            seed: seed.name,
+            error: cost.lookFailure,
+          },
+        );
+      }
     }
     ledger.remember(
       seed.name,
@@ -204,31 +219,38 @@ export function createReconcileHandler(deps: ReconcileHandlerDeps) {
 /**
  * The seed an SQS body names (`queuedEventSchema`), and what tells which pass
  * answers it: its kind, its time in epoch ms (undefined if unreadable) and
- * the message's id. A time after `now` (epoch ms) is read as `now`: PutEvents
- * lets its caller set `Time`
+ * the message's id. The time is EventBridge's `time`, but never later than
+ * when SQS received the message (`SentTimestamp`, epoch ms, set by SQS) nor
+ * than `now`: PutEvents lets its caller set `Time`
  * (https://docs.aws.amazon.com/eventbridge/latest/APIReference/API_PutEventsRequestEntry.html),
- * and a pass must not wait for a moment that has not come.
+ * and an event cannot have been published after it reached the queue. So a
+ * forged future `Time` neither makes a pass wait nor escapes the answer that
+ * covers the moment it really arrived.
  */
 function eventOf(
-  body: string,
-  messageId: string,
+  record: SQSRecord,
   now: number,
 ): (QueuedEvent & { readonly seed: string }) | undefined {
   let json: unknown;
   try {
-    json = JSON.parse(body);
+    json = JSON.parse(record.body);
   } catch {
     return undefined;
   }
   const parsed = queuedEventSchema.safeParse(json);
   if (!parsed.success) return undefined;
   const event = parsed.data;
-  const time = event.time === undefined ? Number.NaN : Date.parse(event.time);
+  const stamped = event.time === undefined ? Number.NaN : Date.parse(event.time);
+  // Absent only where a test builds the record by hand; the event source always sets it.
+  const sentAttribute = (record.attributes as Partial<SQSRecordAttributes> | undefined)
+    ?.SentTimestamp;
+  const sent = /^\d+$/.test(sentAttribute ?? '') ? Number(sentAttribute) : Number.NaN;
+  const time = Math.min(...[stamped, sent, now].filter((t) => !Number.isNaN(t)));
   return {
     seed: event.detail.seed,
     kind: KIND_OF[event['detail-type']],
-    id: messageId,
-    ...(Number.isNaN(time) ? {} : { time: Math.min(time, now) }),
+    id: record.messageId,
+    ...(Number.isNaN(stamped) ? {} : { time }),
   };
 }
 

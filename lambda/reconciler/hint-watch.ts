@@ -23,6 +23,8 @@ export interface HintWatchCost {
   readonly passes: number;
   /** Looks at the held Jobs (each one LIST per cluster and namespace). */
   readonly looks: number;
+  /** Why looking stopped early and a pass after the wait answered the hints instead, if it did. */
+  readonly lookFailure?: unknown;
 }
 
 /**
@@ -38,15 +40,18 @@ export interface HintWatchCost {
  * answered, without a pass of its own. A flood of hints for Jobs that do not
  * exist thus costs looks, not passes.
  *
- * Before any pass here (a new Lambda environment) the first step is a pass.
- * Without a gate (the pass lists no Jobs), or once the wait is over, a pass
- * that starts then answers every hint by time, so the loop ends: it runs
- * passes only while new held Jobs keep appearing before the deadline, each
- * after the last one ended and {@link LOOK_INTERVAL_MS} went by.
+ * A look proves nothing when no pass here listed the gate's Jobs (a new
+ * Lambda environment, or no gate), when the last pass could not reach one of
+ * the seed's clusters (its Jobs are not looked at), or once a look failed:
+ * then the first step is a pass, and the hints are answered by a pass that
+ * starts once their seconds are settled (the rule for every other event). So
+ * the loop ends: it runs passes only while new held Jobs keep appearing before
+ * the deadline, each after the last one ended and {@link LOOK_INTERVAL_MS}
+ * went by, plus at most one after it.
  *
- * Rejects with the error of a pass or a look: the messages return to the
- * queue, and the next delivery starts over (a look or pass is only a read or
- * an idempotent reconcile).
+ * Rejects with the error of a pass: the messages return to the queue, and the
+ * next delivery starts over. A failed look does not reject (it is reported in
+ * the cost): a pass tolerates an unreachable cluster, and so does the watch.
  */
 export async function answerHints(
   deps: HintWatchDeps,
@@ -58,22 +63,28 @@ export async function answerHints(
   const deadline = Math.max(...timed.map((h) => answeredFrom(h.time)));
   let passes = 0;
   let looks = 0;
+  let lookFailure: { readonly error: unknown } | undefined;
   const pass = async () => {
     passes++;
     await deps.pass(now());
   };
   while (!timed.every((h) => ledger.answered(seed, h))) {
     const gate = ledger.gateJobsOf(seed);
-    if (gate === undefined) {
-      // No pass here listed the gate's Jobs yet: the first is a pass. Without a gate there is
-      // nothing to look at, and a pass once the hints' seconds are settled answers them by time.
+    if (gate === undefined || !gate.complete || lookFailure !== undefined) {
+      // Nothing to look at: a pass now, and if that does not do, one once the seconds are settled.
       if (passes > 0) await sleep(Math.max(0, deadline - now()));
       await pass();
       continue;
     }
     const at = now();
-    const held = await gate.heldNow();
-    looks++;
+    let held: ReadonlySet<string>;
+    try {
+      held = await gate.heldNow();
+      looks++;
+    } catch (error) {
+      lookFailure = { error };
+      continue;
+    }
     if ([...held].some((key) => !gate.marked.has(key))) {
       await pass();
     } else {
@@ -82,5 +93,9 @@ export async function answerHints(
     }
     await sleep(Math.min(LOOK_INTERVAL_MS, Math.max(0, deadline - now())));
   }
-  return { passes, looks };
+  return {
+    passes,
+    looks,
+    ...(lookFailure === undefined ? {} : { lookFailure: lookFailure.error }),
+  };
 }

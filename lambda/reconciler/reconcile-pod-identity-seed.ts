@@ -130,7 +130,11 @@ export async function reconcilePodIdentitySeed(
       ? {}
       : {
           jobs: released.counts,
-          gateJobs: { marked: released.marked, heldNow: released.heldNow },
+          gateJobs: {
+            marked: released.marked,
+            heldNow: released.heldNow,
+            complete: read.unreachable.length === 0,
+          },
         }),
     unreachableClusters: read.unreachable,
     warnings: read.warnings,

@@ -694,7 +694,13 @@ function summarize(
     ...(jobs === undefined ? {} : { jobs }),
     ...(released === undefined
       ? {}
-      : { gateJobs: { marked: released.marked, heldNow: released.heldNow } }),
+      : {
+          gateJobs: {
+            marked: released.marked,
+            heldNow: released.heldNow,
+            complete: read.unreachable.length === 0,
+          },
+        }),
     unreachableClusters: read.unreachable,
   };
 }

@@ -83,10 +83,16 @@ export interface GateJobs {
    * Kubernetes port's errors.
    */
   readonly heldNow: () => Promise<ReadonlySet<string>>;
+  /**
+   * The pass reached every cluster of the seed, so `heldNow` covers every
+   * Job the gate may hold for it; when false a look proves nothing, and the
+   * handler waits for a pass instead.
+   */
+  readonly complete: boolean;
 }
 
 /** What the release step did, and the gate's Jobs as it left them. */
-export interface ReleaseOutcome extends GateJobs {
+export interface ReleaseOutcome extends Omit<GateJobs, 'complete'> {
   readonly counts: ReleaseResult;
 }
 
@@ -152,7 +158,7 @@ export async function releaseGatedJobs(
   // now, not by the next pass. Only those: the others are judged, with their Events, by the
   // pass the handler runs when it sees them held (hint-watch.ts), so they stay out of `marked`.
   if (settled.some((one) => one.counts.released > 0)) {
-    // Best effort: the pass's work is done; if this look fails, the late Jobs keep their hints.
+    // Best effort: the pass's work is done; if this look fails, the handler's next look finds them.
     try {
       const late = await lateGrantedJobs(deps, input, first.marked);
       const done = await onApiServers(late, (held) =>
@@ -161,7 +167,7 @@ export async function releaseGatedJobs(
       for (const one of done) if (one.judged) marked.add(one.key);
       settled.push(...done);
     } catch {
-      // Nothing to undo: each write stands on its own, and the next pass reads the truth.
+      // Nothing to undo: each write stands on its own; the handler's next look finds the late Jobs.
     }
   }
   const counts = { released: 0, releasedElsewhere: 0, held: 0, stuck: 0, events: 0 };

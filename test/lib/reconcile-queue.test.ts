@@ -1,6 +1,10 @@
 import { Duration, Stack } from 'aws-cdk-lib';
 import { Match, Template } from 'aws-cdk-lib/assertions';
+import { EventBridgePublisher } from '../../lambda/adapters/eventbridge/event-bridge-publisher';
+import { DetailType, EVENT_SOURCE } from '../../lambda/events/reconcile-event';
 import { ReconcileQueue } from '../../lib/reconcile-queue';
+import { MotoPipeline, PIPELINE_BUS } from '../support/moto-pipeline';
+import { motoForEachTest } from '../support/moto-for-jest';
 import { newApp } from '../support/example-app';
 
 function build(props: Partial<ConstructorParameters<typeof ReconcileQueue>[2]> = {}) {
@@ -104,5 +108,53 @@ describe('ReconcileQueue', () => {
   test('refuses a resync faster than EventBridge allows, and no seeds', () => {
     expect(() => build({ resyncInterval: Duration.seconds(30) })).toThrow(/1-minute minimum/);
     expect(() => build({ seedNames: [] })).toThrow(/at least one seed/);
+  });
+});
+
+describe('ReconcileQueue’s rules on moto (copied from the synthesized template by MotoPipeline)', () => {
+  const moto = motoForEachTest();
+
+  test('a burst of hints and changes for two seeds: one message per seed, kind and second, in the seed’s group, with only the kind, the second and the seed', async () => {
+    const pipeline = await MotoPipeline.create(moto.endpoint, ['KubestashRole', 'VeleroRole']);
+    const publisher = new EventBridgePublisher(pipeline.events, { eventBusName: PIPELINE_BUS });
+    const event = (seed: string, kind: string, i: number) => ({
+      Source: EVENT_SOURCE,
+      DetailType: kind,
+      Detail: JSON.stringify(
+        kind === DetailType.jobGated
+          ? { seed, cluster: 'prod', namespace: 'demo', job: `job-${i}`, serviceAccount: `sa-${i}` }
+          : { seed, cluster: 'prod', namespace: 'demo', name: `sa-${i}`, operation: 'create' },
+      ),
+    });
+    // Stamped by the caller so the burst falls in one second, as moto stamps no faster than that.
+    const time = new Date(Math.floor(Date.now() / 1_000) * 1_000);
+    const entries = [
+      ...Array.from({ length: 30 }, (_, i) => event('KubestashRole', DetailType.jobGated, i)),
+      ...Array.from({ length: 5 }, (_, i) =>
+        event('KubestashRole', DetailType.serviceAccountChanged, i),
+      ),
+      ...Array.from({ length: 10 }, (_, i) => event('VeleroRole', DetailType.jobGated, i)),
+    ].map((e) => ({ ...e, Time: time }));
+    for (let i = 0; i < entries.length; i += 10) await publisher.publish(entries.slice(i, i + 10));
+
+    const received: { group?: string; body: unknown }[] = [];
+    for (let i = 0; i < 5; i++) {
+      for (const m of await pipeline.receive()) {
+        received.push({ group: m.Attributes?.MessageGroupId, body: JSON.parse(m.Body ?? '{}') });
+      }
+    }
+    const second = time.toISOString().replace(/\.\d{3}Z$/, 'Z');
+    const message = (seed: string, kind: string) => ({
+      group: seed,
+      body: { source: EVENT_SOURCE, 'detail-type': kind, time: second, detail: { seed } },
+    });
+    expect(received).toHaveLength(3);
+    expect(received).toEqual(
+      expect.arrayContaining([
+        message('KubestashRole', DetailType.jobGated),
+        message('KubestashRole', DetailType.serviceAccountChanged),
+        message('VeleroRole', DetailType.jobGated),
+      ]),
+    );
   });
 });

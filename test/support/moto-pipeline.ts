@@ -87,7 +87,7 @@ export class MotoPipeline {
         QueueUrl: this.queueUrl,
         MaxNumberOfMessages: 10,
         WaitTimeSeconds: waitSeconds,
-        MessageSystemAttributeNames: ['MessageGroupId'],
+        MessageSystemAttributeNames: ['MessageGroupId', 'SentTimestamp'],
       }),
     );
     const messages = out.Messages ?? [];
@@ -132,7 +132,12 @@ export function asSqsRecord(message: Message): SQSRecord {
     messageId: message.MessageId ?? '',
     receiptHandle: message.ReceiptHandle ?? '',
     body: message.Body ?? '',
-    attributes: { MessageGroupId: message.Attributes?.MessageGroupId ?? '' },
+    attributes: {
+      MessageGroupId: message.Attributes?.MessageGroupId ?? '',
+      ...(message.Attributes?.SentTimestamp === undefined
+        ? {}
+        : { SentTimestamp: message.Attributes.SentTimestamp }),
+    },
     messageAttributes: {},
     md5OfBody: '',
     eventSource: 'aws:sqs',

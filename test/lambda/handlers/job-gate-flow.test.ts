@@ -18,18 +18,13 @@ test('every Job KubeStash creates is held until its ServiceAccount has a proven 
     { length: 12 },
     (_, i) => `sample-backup-daemon-demo-session-${1778072138 + i * 300}`,
   );
-  const began = Date.now();
   for (const name of names) {
     const { gated } = await flow.createSession(name);
     expect(gated).toBe(true);
     expect(flow.suspended(name)).toBe(true);
   }
-  const spanned = Math.floor(Date.now() / 1_000) - Math.floor(began / 1_000) + 1;
-  const batches = await flow.drain();
-  // Twelve hints: the queue keeps one message per second they span (lib/reconcile-queue.ts),
-  // and each message is one batch here, as nothing else is queued.
-  expect(batches).toBeLessThanOrEqual(spanned);
-  expect(spanned).toBeLessThan(names.length);
+  // The queue keeps one message per seed, kind and second (pinned in test/lib/reconcile-queue.test.ts).
+  expect(await flow.drain()).toBeGreaterThan(0);
   for (const name of names) expect(flow.suspended(name)).toBe(false);
   expect(flow.waits()).toHaveLength(12);
 

@@ -358,7 +358,7 @@ describe('reconcile handler: events coalesce across batches', () => {
         calls.push({ seed: seed.name, at: now });
         const marked = held(now);
         now += 150; // a pass takes time
-        return { ...result(), gateJobs: { marked, heldNow } };
+        return { ...result(), gateJobs: { marked, heldNow, complete: true } };
       },
       logger: new Logger({ logLevel: 'SILENT' }),
       metrics: new Metrics({ namespace: 'Test', serviceName: 'reconciler' }),
@@ -392,7 +392,7 @@ describe('reconcile handler: events coalesce across batches', () => {
     expect(looks()).toBe(Math.ceil(1_850 / 120) + 1);
   });
 
-  test('a hint whose Job the first pass releases: one pass and no wait for it; the looks go on until its second is settled; its redelivery costs nothing', async () => {
+  test('a hint whose Job the first pass releases: one pass and no wait for it; the looks go on until its second is settled; a later copy costs nothing', async () => {
     const { h, calls, advance, looks } = clocked(
       (now) => new Set(now >= T0 ? ['job-0/uid-0'] : []),
     );
@@ -401,7 +401,7 @@ describe('reconcile handler: events coalesce across batches', () => {
     expect(calls).toEqual([{ seed: 'KubestashRole', at: T0 }]);
     const afterFirst = looks();
     expect(afterFirst).toBeGreaterThan(0);
-    // Redelivered (the same SQS message id) after the seed is idle again: no pass, no look.
+    // Delivered again after the seed is idle again: the looks answered its second.
     advance(10_000);
     expect((await h(one)).batchItemFailures).toEqual([]);
     expect(calls).toHaveLength(1);
@@ -428,12 +428,96 @@ describe('reconcile handler: events coalesce across batches', () => {
     expect(calls).toHaveLength(2);
   });
 
-  test("a hint stamped in the future (PutEvents lets its caller set Time) is read as now: its looks end once now's second is settled", async () => {
+  /** A record as the SQS event source hands it over, with the moment SQS received it. */
+  const sentAt = (id: string, body: unknown, sent: number): SQSRecord => ({
+    ...record(id, body),
+    attributes: { SentTimestamp: String(sent) } as SQSRecord['attributes'],
+  });
+
+  test('forged future Times (PutEvents lets its caller set Time), each second distinct so deduplication keeps every one: read as when SQS received them, so 1,000 cost one pass and the looks of their real second', async () => {
+    const { h, calls, looks, now } = clocked();
+    for (let b = 0; b < 100; b++) {
+      const batch = Array.from({ length: 10 }, (_, i) => {
+        const n = b * 10 + i;
+        return sentAt(`f-${n}`, hint('KubestashRole', T0 + 86_400_000 + n * 1_000), T0 + 200);
+      });
+      expect((await h({ Records: batch })).batchItemFailures).toEqual([]);
+    }
+    expect(calls.map((c) => c.at)).toEqual([T0]);
+    // The first batch looks until T0's second is settled; the other 99 are answered by that.
+    expect(looks()).toBe(Math.ceil(1_850 / 120) + 1);
+    expect(now()).toBeLessThan(T0 + 2_200);
+  });
+
+  test('a time after now (clock skew, or no SentTimestamp) is read as now', async () => {
     const { h, calls, now } = clocked();
     const forged = hint('KubestashRole', T0 + 86_400_000);
     expect((await h({ Records: [record('0', forged)] })).batchItemFailures).toEqual([]);
     expect(calls.map((c) => c.at)).toEqual([T0]);
     expect(now()).toBeLessThan(T0 + 2_200);
+  });
+
+  test('a redelivered message (the same SQS message id) costs nothing, where its time alone would cost a pass', async () => {
+    const { h, calls, advance } = clocked();
+    const resync = {
+      source: 'kubestash-irsa',
+      'detail-type': 'Resync Requested',
+      time: stamp(T0),
+      detail: { seed: 'KubestashRole' },
+    };
+    expect((await h({ Records: [record('r-1', resync)] })).batchItemFailures).toEqual([]);
+    expect(calls).toHaveLength(1);
+    // Back within its second (a visibility timeout ran out): the pass at T0 does not answer T0's
+    // second by time, but the message id was remembered.
+    advance(100);
+    expect((await h({ Records: [record('r-1', resync)] })).batchItemFailures).toEqual([]);
+    expect(calls).toHaveLength(1);
+    // Another message of that second is not a redelivery: it costs a pass.
+    expect((await h({ Records: [record('r-2', resync)] })).batchItemFailures).toEqual([]);
+    expect(calls).toHaveLength(2);
+  });
+
+  test('a look that fails is logged, and a pass after the wait answers the hint: the message succeeds and the seed’s group moves on', async () => {
+    const warned: string[] = [];
+    const logger = new Logger({ logLevel: 'SILENT' });
+    logger.warn = ((message: string) => {
+      warned.push(message);
+    }) as Logger['warn'];
+    let now = T0;
+    const calls: number[] = [];
+    const h = createReconcileHandler({
+      env,
+      reconcile: async () => {
+        calls.push(now);
+        now += 150;
+        return {
+          ...result(),
+          gateJobs: {
+            marked: new Set<string>(),
+            heldNow: async () => {
+              throw new Error('the API server answered 500 after every retry');
+            },
+            complete: true,
+          },
+        };
+      },
+      logger,
+      metrics: new Metrics({ namespace: 'Test', serviceName: 'reconciler' }),
+      now: () => now,
+      sleep: async (ms) => {
+        now += ms;
+      },
+    });
+    // A first message: its pass leaves the gate's Jobs to look at.
+    await h({ Records: [record('0', hint('KubestashRole', T0))] });
+    now = T0 + 10_000;
+    const before = calls.length;
+    const out = await h({ Records: [record('1', hint('KubestashRole', now))] });
+    expect(out.batchItemFailures).toEqual([]);
+    expect(calls.slice(before).map((c) => c - T0)).toEqual([10_000, 12_000]);
+    expect(warned).toContain(
+      'could not look at the Jobs the gate holds; answered the hints with a pass instead',
+    );
   });
 
   test('a ServiceAccount change needs a pass after its second is settled: an idle seed runs at once, then once more after the wait', async () => {

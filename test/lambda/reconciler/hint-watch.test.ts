@@ -22,7 +22,7 @@ interface WorldJob {
  */
 function world(
   jobs: readonly WorldJob[],
-  opts: { passMs?: number; lookMs?: number; gate?: boolean } = {},
+  opts: { passMs?: number; lookMs?: number; gate?: boolean; complete?: boolean } = {},
 ) {
   let now = T0;
   const released = new Set<string>();
@@ -53,7 +53,9 @@ function world(
       ledger.completed(
         SEED,
         start,
-        opts.gate === false ? undefined : { marked, heldNow: async () => look() },
+        opts.gate === false
+          ? undefined
+          : { marked, heldNow: async () => look(), complete: opts.complete ?? true },
       );
     },
   };
@@ -124,6 +126,7 @@ describe('answerHints', () => {
     w.deps.ledger.completed(SEED, T0 - 5_000, {
       marked: new Set(),
       heldNow: async () => new Set([`x-${w.now()}`]),
+      complete: true,
     });
     const pass = w.deps.pass;
     const deps = {
@@ -133,6 +136,7 @@ describe('answerHints', () => {
         w.deps.ledger.completed(SEED, start, {
           marked: new Set(),
           heldNow: async () => new Set([`x-${w.now()}`]),
+          complete: true,
         });
       },
     };
@@ -143,16 +147,30 @@ describe('answerHints', () => {
     expect(cost.passes).toBeLessThanOrEqual(Math.ceil((answeredFrom(T0) - T0) / (150 + 100)) + 1);
   });
 
-  test('a look that fails rejects: the messages return to the queue', async () => {
+  test('a look that fails (the API server answered 500 after its retries) does not reject: a pass now, and one once the second is settled, answer the hint', async () => {
     const w = world([]);
+    await w.deps.pass(T0 - 5_000);
     w.deps.ledger.completed(SEED, T0 - 5_000, {
       marked: new Set(),
       heldNow: async () => {
         throw new Error('the API server answered 500');
       },
+      complete: true,
     });
     w.at(T0 + 50);
-    await expect(answerHints(w.deps, SEED, [hint(T0)])).rejects.toThrow(/500/);
+    const cost = await answerHints(w.deps, SEED, [hint(T0)]);
+    expect(cost.lookFailure).toEqual(new Error('the API server answered 500'));
+    expect(w.passStarts.slice(1)).toEqual([T0 + 50, answeredFrom(T0)]);
+    expect(w.ledger.answered(SEED, hint(T0))).toBe(true);
+  });
+
+  test('a pass that could not reach one of the seed’s clusters: a look there proves nothing, so a pass once the second is settled answers the hint', async () => {
+    // The Job is held in the cluster the pass could not reach: no look would ever show it.
+    const w = world([], { complete: false });
+    w.at(T0 + 50);
+    const cost = await answerHints(w.deps, SEED, [hint(T0)]);
+    expect(cost.looks).toBe(0);
+    expect(w.passStarts).toEqual([T0 + 50, answeredFrom(T0)]);
   });
 
   test('property: nothing lost (every held Job whose hint is answered was judged by a pass), and passes bounded by the time new Jobs keep appearing', async () => {

@@ -10,7 +10,11 @@ import {
 const T0 = Date.parse('2026-11-29T22:00:00Z');
 const SA = 'serviceAccountChanged' as const;
 
-const NO_JOBS = { marked: new Set<string>(), heldNow: async () => new Set<string>() };
+const NO_JOBS = {
+  marked: new Set<string>(),
+  heldNow: async () => new Set<string>(),
+  complete: true,
+};
 
 describe('PassLedger', () => {
   test('an event is answered only by a pass that started after its second was over and settled', () => {
