@@ -74,7 +74,8 @@ let sequence = 0;
 function record(event: object | string, receiveCount = 1): SQSRecord {
   sequence += 1;
   const body = typeof event === 'string' ? event : JSON.stringify(event);
-  const sent = String(Date.parse('2026-11-22T12:00:00Z') + sequence);
+  // SQS stamps a message when it receives it: the simulated now, after the event's time.
+  const sent = String(clock);
   return {
     messageId: `00000000-0000-4000-8000-${String(sequence).padStart(12, '0')}`,
     receiptHandle: `receipt-${sequence}`,
