@@ -21,6 +21,9 @@ import { KubernetesTestServer } from '../test/support/kubernetes-test-server';
 import { bundleSize } from './bundle-size';
 
 process.env.POWERTOOLS_METRICS_DISABLED = 'true';
+// The SDK's notice about future Node.js versions, once per thread (the gate's and the reconciler's)
+// amid the figures; its switch is in @aws-sdk/core's emitWarningIfUnsupportedVersion.ts.
+process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
 
 const SEQUENTIAL = 20;
 const BURST = 50;
@@ -98,8 +101,9 @@ async function main(): Promise<void> {
   const size = bundleSize('job-gate');
   console.log(`${'gate bundle:'.padEnd(34)} ${(size / 1024).toFixed(0)} KiB minified`);
 
-  // The gate in its own thread, as its own Lambda: a burst's admissions do not take the reconciler's event loop.
-  const flow = await GateFlow.start({ gateThread: true });
+  // The gate and the reconciler each in its own thread, as each is its own Lambda in AWS: neither
+  // shares an event loop with the other or with the API server (the Kubernetes test server) here.
+  const flow = await GateFlow.start({ gateThread: true, reconcilerThread: true });
   try {
     // One session at a time, as a schedule creates them: admission, hint, queue, reconcile, release.
     for (let i = 0; i < SEQUENTIAL; i++) {

@@ -1,35 +1,34 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { Worker } from 'node:worker_threads';
 import { performance } from 'node:perf_hooks';
 import { IAMClient } from '@aws-sdk/client-iam';
-import { STSClient } from '@aws-sdk/client-sts';
 import { Logger } from '@aws-lambda-powertools/logger';
 import { Metrics } from '@aws-lambda-powertools/metrics';
 import { EventBridgePublisher } from '../../lambda/adapters/eventbridge/event-bridge-publisher';
-import { IamAdapter } from '../../lambda/adapters/iam/iam-adapter';
 import type { KubernetesHttpClient } from '../../lambda/adapters/kubernetes/kubernetes-http-client';
-import { StsWebIdentity } from '../../lambda/adapters/sts/sts-web-identity';
 import type { createJobGateHandler } from '../../lambda/handlers/job-gate';
 import { SEED_ROLE_ANNOTATION } from '../../lambda/ports/annotations';
 import { DetailType, EVENT_SOURCE } from '../../lambda/events/reconcile-event';
-import { createReconcileHandler } from '../../lambda/handlers/reconcile';
-import { reconcileSeed } from '../../lambda/reconciler/reconcile-seed';
 import { GATE_PATH, trackedGate } from './gate-fixtures';
+import { EventSourcePoller, FLOW_CLUSTER, createFlowReconciler } from './gate-flow-reconciler';
+import type { EventSourceHooks } from './gate-flow-reconciler';
+import type { GateWorkerData, GateWorkerRequest } from './gate-worker';
 import { applyJsonPatch } from './json-patch';
 import type { KubernetesTestServer } from './kubernetes-test-server';
 import { startConnectedTestServer } from './kubernetes-test-server';
 import { admissionReviewOf } from './kubestash-objects';
 import type { KubestashObjects } from './kubestash-objects';
-import type { GateWorkerData, GateWorkerReply, GateWorkerRequest } from './gate-worker';
-import { MotoPipeline, PIPELINE_BUS, asSqsRecord } from './moto-pipeline';
+import { MotoPipeline, PIPELINE_BUS } from './moto-pipeline';
 import { createSeedRole } from './moto-seed';
 import { MOTO_ACCOUNT, MOTO_CLIENT_CONFIG, startMotoServer } from './moto-server';
-import type { MotoServer } from './moto-server';
+import type {
+  ReconcilerWorkerData,
+  ReconcilerWorkerNote,
+  ReconcilerWorkerRequest,
+} from './reconciler-worker';
+import { startWorkerThread } from './worker-thread';
 
 const TOKEN = 'k8s-aws-v1.gate-flow';
-const ISSUER = 'oidc.eks.us-east-1.amazonaws.com/id/GATEFLOW';
-const CLUSTER = 'prod-cluster';
 const SEED_ARN = `arn:aws:iam::${MOTO_ACCOUNT}:role/KubestashRole`;
 const FIXTURE = path.join(__dirname, '../fixtures/admission/kubestash-backup-job.json');
 
@@ -49,6 +48,16 @@ export interface GateFlowOptions {
    * @default false
    */
   readonly gateThread?: boolean;
+  /**
+   * Run the Lambda event source (the SQS poll) and the reconcile handler in a
+   * worker thread with their own AWS clients and their own connection to the API
+   * server (test/support/reconciler-worker.ts), as the reconciler is its own Lambda
+   * in AWS, so they do not share an event loop with the API server (the Kubernetes
+   * test server) while it stores a burst's Jobs. The bench does; tests keep it
+   * in-process, where jest's module mocks and coverage see it.
+   * @default false
+   */
+  readonly reconcilerThread?: boolean;
 }
 
 /** Where the API server sends a Job for review, in this process or in the gate's thread. */
@@ -58,7 +67,21 @@ interface GateEndpoint {
   }>;
   /** Resolves once every hint the gate gave up waiting for (400 ms) has reached the bus. */
   settle(): Promise<void>;
-  close(): Promise<void>;
+  stop(): Promise<void>;
+}
+
+/** The Lambda event source and the reconcile handler, in this process or in the reconciler's thread. */
+interface EventSource {
+  /** FIFO batches until the queue is empty; returns how many. */
+  drain(): Promise<number>;
+  /** Polls (each batch as it comes) until `done()` holds; returns the batches. */
+  pollUntil(done: () => boolean, timeoutMs: number): Promise<number>;
+  stop(): Promise<void>;
+}
+
+/** Something GateFlow started and stops (a moto, the API server, a client, a thread). */
+interface Stoppable {
+  stop(): Promise<void>;
 }
 
 /** What the API server made of a Job the gate reviewed. */
@@ -86,81 +109,77 @@ export class GateFlow {
   readonly receiveMs: number[] = [];
 
   private constructor(
-    private readonly motos: readonly MotoServer[],
     readonly server: KubernetesTestServer,
-    private readonly kube: KubernetesHttpClient,
-    private readonly pipeline: MotoPipeline,
-    private readonly gate: GateEndpoint,
-    private readonly reconcile: ReturnType<typeof createReconcileHandler>,
     private readonly publisher: EventBridgePublisher,
+    private readonly gate: GateEndpoint,
+    private readonly events: EventSource,
+    /** In the order they started; stopped in reverse. */
+    private readonly resources: readonly Stoppable[],
   ) {}
 
+  /**
+   * Starts the motos, the API server, the pipeline and the gate and
+   * reconciler (in-process or in threads, see {@link GateFlowOptions}).
+   * @throws what failed to start, once what had already started is stopped
+   */
   static async start(options: GateFlowOptions = {}): Promise<GateFlow> {
+    const started: Stoppable[] = [];
+    try {
+      return await GateFlow.startInto(started, options);
+    } catch (error) {
+      // The start's failure is the one to report; stopping what it left is best effort.
+      await stopAll(started).catch(() => undefined);
+      throw error;
+    }
+  }
+
+  private static async startInto(
+    started: Stoppable[],
+    options: GateFlowOptions,
+  ): Promise<GateFlow> {
     // IAM and STS in one moto, EventBridge and SQS in another: AWS's services do not queue
     // behind each other, one moto process does (one Python interpreter), and a burst's 50
     // PutEvents would otherwise delay the pass's IAM reads by their whole cost.
-    const [moto, events] = await Promise.all([startMotoServer(), startMotoServer()]);
+    const [moto, events] = await startAll([startMotoServer(), startMotoServer()], started);
     const { server, kube } = await startConnectedTestServer({ token: TOKEN });
+    started.push(server, { stop: () => kube.close() });
+    const apiServer = { url: server.url, caPem: server.caPem, token: TOKEN };
     await createSeedRole(new IAMClient({ ...MOTO_CLIENT_CONFIG, endpoint: moto.endpoint }), {
       allowedNamespaces: options.allowedNamespaces,
     });
     const pipeline = await MotoPipeline.create(events.endpoint, ['KubestashRole']);
-    const logger = new Logger({ logLevel: 'SILENT' });
-    const metrics = new Metrics({ namespace: 'GateFlow', serviceName: 'gate-flow' });
     const publisher = new EventBridgePublisher(pipeline.events, { eventBusName: PIPELINE_BUS });
     const gate =
       options.gateThread === true
-        ? gateThread({
-            eventsEndpoint: events.endpoint,
-            server: server.url,
-            caPem: server.caPem,
-            token: TOKEN,
-          })
-        : inProcessGate(publisher, kube, logger, metrics);
-    const iam = new IamAdapter(new IAMClient({ ...MOTO_CLIENT_CONFIG, endpoint: moto.endpoint }));
-    const webIdentity = new StsWebIdentity(
-      new STSClient({ ...MOTO_CLIENT_CONFIG, endpoint: moto.endpoint }),
-    );
-    const reconcile = createReconcileHandler({
-      env: {
-        RECONCILER_SEEDS: [
-          {
-            name: 'KubestashRole',
-            conditionOperator: 'StringLike',
-            clusters: [
-              {
-                name: CLUSTER,
-                issuer: ISSUER,
-                providerArn: `arn:aws:iam::${MOTO_ACCOUNT}:oidc-provider/${ISSUER}`,
-              },
-            ],
-          },
-        ],
-        EMPTY_ROLE_GRACE_SECONDS: 3600,
-        GATE_STUCK_AFTER_SECONDS: 1800,
-        GATE_PROOF_ATTEMPTS: 10,
-        GATE_PROOF_DELAY_MS: 3000,
-      },
-      reconcile: (seed, options) => {
-        flow.passes++;
-        return reconcileSeed(
-          { iam, kubernetes: () => kube, webIdentity, now: () => new Date() },
-          seed,
-          options,
-        );
-      },
-      logger,
-      metrics,
-    });
-    const flow: GateFlow = new GateFlow(
-      [moto, events],
-      server,
-      kube,
-      pipeline,
-      gate,
-      reconcile,
-      publisher,
-    );
+        ? await gateThread({ eventsEndpoint: events.endpoint, apiServer })
+        : inProcessGate(publisher, kube);
+    started.push(gate);
+    // The hooks run only while the flow drains or polls, after it is built below.
+    const hooks: EventSourceHooks & { onPass(): void } = {
+      onPass: () => flow.passes++,
+      onReceive: (ms) => flow.receiveMs.push(ms),
+      onBatch: () => flow.noteReleases(),
+    };
+    const source =
+      options.reconcilerThread === true
+        ? await reconcilerThread(
+            {
+              motoEndpoint: moto.endpoint,
+              eventsEndpoint: events.endpoint,
+              queueUrl: pipeline.queueUrl,
+              apiServer,
+            },
+            hooks,
+          )
+        : inProcessEventSource(
+            new EventSourcePoller(
+              pipeline,
+              createFlowReconciler(moto.endpoint, kube, hooks.onPass),
+              hooks,
+            ),
+          );
+    started.push(source);
+    const flow: GateFlow = new GateFlow(server, publisher, gate, source, [...started]);
     return flow;
   }
 
@@ -203,7 +222,7 @@ export class GateFlow {
         DetailType: DetailType.serviceAccountChanged,
         Detail: JSON.stringify({
           seed: 'KubestashRole',
-          cluster: CLUSTER,
+          cluster: FLOW_CLUSTER,
           namespace,
           name,
           operation: 'create',
@@ -274,7 +293,7 @@ export class GateFlow {
       DetailType: DetailType.jobGated,
       Detail: JSON.stringify({
         seed: 'KubestashRole',
-        cluster: CLUSTER,
+        cluster: FLOW_CLUSTER,
         namespace: 'demo',
         job: `flood-${i}`,
         serviceAccount: `flood-${i}`,
@@ -289,48 +308,17 @@ export class GateFlow {
 
   /** The Lambda event source: FIFO batches of up to ten, until the queue is empty. */
   async drain(): Promise<number> {
-    let batches = 0;
     await this.gate.settle();
-    for (;;) {
-      const messages = await this.receive();
-      if (messages.length === 0) return batches;
-      await this.handleBatch(messages);
-      batches++;
-    }
+    return this.events.drain();
   }
 
   /**
    * The Lambda event source polling while the cluster works (admissions go on
    * meanwhile): each batch as it comes, until `done()` holds. Returns the batches.
+   * @throws when not done within `timeoutMs`
    */
-  async pollUntil(done: () => boolean, timeoutMs = 300_000): Promise<number> {
-    const deadline = performance.now() + timeoutMs;
-    let batches = 0;
-    while (!done()) {
-      if (performance.now() > deadline) throw new Error(`not done within ${timeoutMs} ms`);
-      // Short polls 20 ms apart: moto's long poll holds the queue's lock and slowed its deliveries.
-      const messages = await this.receive();
-      if (messages.length === 0) {
-        await new Promise((r) => setTimeout(r, 20));
-        continue;
-      }
-      await this.handleBatch(messages);
-      batches++;
-    }
-    return batches;
-  }
-
-  private async receive(waitSeconds = 0): ReturnType<MotoPipeline['receive']> {
-    const started = performance.now();
-    const messages = await this.pipeline.receive(waitSeconds);
-    this.receiveMs.push(performance.now() - started);
-    return messages;
-  }
-
-  private async handleBatch(messages: Awaited<ReturnType<MotoPipeline['receive']>>): Promise<void> {
-    const out = await this.reconcile({ Records: messages.map(asSqsRecord) });
-    if (out.batchItemFailures.length > 0) throw new Error('a reconcile batch failed');
-    this.noteReleases();
+  pollUntil(done: () => boolean, timeoutMs = 300_000): Promise<number> {
+    return this.events.pollUntil(done, timeoutMs);
   }
 
   suspended(name: string, namespace = 'demo'): boolean {
@@ -351,10 +339,7 @@ export class GateFlow {
   }
 
   async stop(): Promise<void> {
-    await this.gate.close();
-    await this.kube.close();
-    await this.server.stop();
-    await Promise.all(this.motos.map((m) => m.stop()));
+    await stopAll(this.resources);
   }
 
   /**
@@ -378,56 +363,129 @@ export class GateFlow {
   }
 }
 
-/** The gate in this process, sharing the reconciler's API-server client (its own RBAC is tested with the adapter). */
-function inProcessGate(
-  publisher: EventBridgePublisher,
-  kube: KubernetesHttpClient,
-  logger: Logger,
-  metrics: Metrics,
-): GateEndpoint {
-  const { gate, settle } = trackedGate(publisher, kube, logger, metrics);
-  return { answer: (event) => gate(event), settle, close: async () => {} };
+/**
+ * Starts each of `starts` and adds those that started to `started` (so they are
+ * stopped if this or a later start fails).
+ * @throws the first start's failure, once all have settled
+ */
+async function startAll<T extends Stoppable>(
+  starts: readonly Promise<T>[],
+  started: Stoppable[],
+): Promise<T[]> {
+  const settled = await Promise.allSettled(starts);
+  const up: T[] = [];
+  for (const s of settled) if (s.status === 'fulfilled') up.push(s.value);
+  started.push(...up);
+  const failed = settled.find((s) => s.status === 'rejected');
+  if (failed !== undefined) throw (failed as PromiseRejectedResult).reason;
+  return up;
 }
 
-/** Each member of a union without its `id`. */
-type WithoutId<T> = T extends unknown ? Omit<T, 'id'> : never;
+/**
+ * Stops `resources` in the reverse of their start order, each even when an earlier one failed.
+ * @throws an AggregateError of every failure
+ */
+async function stopAll(resources: readonly Stoppable[]): Promise<void> {
+  const errors: unknown[] = [];
+  for (const r of [...resources].reverse()) {
+    try {
+      await r.stop();
+    } catch (error) {
+      errors.push(error);
+    }
+  }
+  if (errors.length > 0) throw new AggregateError(errors, 'GateFlow: stopping failed');
+}
 
-/** The gate in its own worker thread (test/support/gate-worker.ts), loaded through tsx. */
-function gateThread(data: GateWorkerData): GateEndpoint {
-  const file = path.join(__dirname, 'gate-worker.ts');
-  // An eval'd worker resolves modules from the working directory: name tsx's file exactly.
-  const tsx = JSON.stringify(require.resolve('tsx/cjs'));
-  const worker = new Worker(`require(${tsx}); require(${JSON.stringify(file)});`, {
-    eval: true,
-    workerData: data,
-  });
-  const waiting = new Map<number, { resolve: (r: unknown) => void; reject: (e: Error) => void }>();
-  let next = 0;
-  worker.on('message', (m: GateWorkerReply) => {
-    const w = waiting.get(m.id);
-    waiting.delete(m.id);
-    if (m.error !== undefined) w?.reject(new Error(`gate thread: ${m.error}`));
-    else w?.resolve(m.reply);
-  });
-  const failAll = (error: Error) => {
-    for (const w of waiting.values()) w.reject(error);
-    waiting.clear();
-  };
-  worker.on('error', failAll);
-  worker.on('exit', (code) => failAll(new Error(`the gate thread exited (${code})`)));
-  const ask = (request: WithoutId<GateWorkerRequest>): Promise<unknown> =>
-    new Promise((resolve, reject) => {
-      const id = next++;
-      waiting.set(id, { resolve, reject });
-      worker.postMessage({ id, ...request });
-    });
+/** The gate in this process, sharing the reconciler's API-server client (its own RBAC is tested with the adapter). */
+function inProcessGate(publisher: EventBridgePublisher, kube: KubernetesHttpClient): GateEndpoint {
+  const { gate, settle } = trackedGate(
+    publisher,
+    kube,
+    new Logger({ logLevel: 'SILENT' }),
+    new Metrics({ namespace: 'GateFlow', serviceName: 'gate-flow' }),
+  );
+  return { answer: (event) => gate(event), settle, stop: async () => {} };
+}
+
+/** The gate in its own worker thread (test/support/gate-worker.ts). */
+async function gateThread(data: GateWorkerData): Promise<GateEndpoint> {
+  const thread = await startWorkerThread<GateWorkerRequest>(
+    'the gate thread',
+    path.join(__dirname, 'gate-worker.ts'),
+    data,
+  );
   return {
-    answer: async (event) => (await ask({ event })) as { body?: string },
+    answer: async (event) => (await thread.ask({ event })) as { body?: string },
     settle: async () => {
-      await ask({ settle: true });
+      await thread.ask({ settle: true });
     },
-    close: async () => {
-      await worker.terminate();
+    stop: () => thread.terminate(),
+  };
+}
+
+/** The event source in this process: jest's module mocks and coverage see the handler. */
+function inProcessEventSource(poller: EventSourcePoller): EventSource {
+  return {
+    drain: () => poller.drain(),
+    pollUntil: (done, timeoutMs) => {
+      const deadline = performance.now() + timeoutMs;
+      return poller.pollWhile(() => {
+        if (done()) return false;
+        if (performance.now() > deadline) throw new Error(`not done within ${timeoutMs} ms`);
+        return true;
+      });
     },
+    stop: async () => {},
+  };
+}
+
+/**
+ * The event source and the reconcile handler in their own worker thread
+ * (test/support/reconciler-worker.ts). Its notes reach `hooks` in order with
+ * its answers, so a drain's passes and releases are counted when it resolves.
+ */
+async function reconcilerThread(
+  data: ReconcilerWorkerData,
+  hooks: EventSourceHooks & { onPass(): void },
+): Promise<EventSource> {
+  // While polling: looks at `done` after each of the thread's notes (one per poll at least).
+  let polling: (() => void) | undefined;
+  const thread = await startWorkerThread<ReconcilerWorkerRequest>(
+    'the reconciler thread',
+    path.join(__dirname, 'reconciler-worker.ts'),
+    data,
+    (n) => {
+      const note = n as ReconcilerWorkerNote;
+      if ('pass' in note) hooks.onPass();
+      else if ('receiveMs' in note) hooks.onReceive(note.receiveMs);
+      else hooks.onBatch();
+      polling?.();
+    },
+  );
+  return {
+    drain: async () => (await thread.ask({ drain: true })) as number,
+    pollUntil: async (done, timeoutMs) => {
+      if (done()) return 0;
+      const deadline = performance.now() + timeoutMs;
+      let late = false;
+      let stopped = false;
+      polling = () => {
+        if (stopped) return;
+        late = performance.now() > deadline;
+        if (!late && !done()) return;
+        stopped = true;
+        // A thread that exits fails the poll's own request; this one has nothing to add.
+        thread.ask({ stop: true }).catch(() => undefined);
+      };
+      try {
+        const batches = (await thread.ask({ poll: true })) as number;
+        if (late) throw new Error(`not done within ${timeoutMs} ms`);
+        return batches;
+      } finally {
+        polling = undefined;
+      }
+    },
+    stop: () => thread.terminate(),
   };
 }

@@ -1037,6 +1037,21 @@ function jobTemplateChange(current: Json, patched: Json): string | undefined {
   return 'spec.template: Invalid value: field is immutable';
 }
 
+/** Where a started test server listens and the bearer token it accepts, as a worker thread is handed it. */
+export interface TestServerAddress {
+  readonly url: string;
+  readonly caPem: string;
+  readonly token: string;
+}
+
+/** The client a Lambda would build for the test server at `address`, its token already cached (warm container). */
+export function testServerClient(address: TestServerAddress): KubernetesHttpClient {
+  return new KubernetesHttpClient({
+    connection: async () => ({ server: address.url, caPem: address.caPem }),
+    tokens: { token: async () => address.token, invalidate: () => {} },
+  });
+}
+
 /**
  * A started test server that accepts the bearer `token` and enforces `rbacRules`
  * (the reconciler's, unless given), and an HTTP client connected to it with that
@@ -1050,9 +1065,8 @@ export async function startConnectedTestServer(options: {
     acceptToken: options.token,
     rbacRules: options.rbacRules ?? KUBERNETES_RBAC_RULES,
   }).start();
-  const kube = new KubernetesHttpClient({
-    connection: async () => ({ server: server.url, caPem: server.caPem }),
-    tokens: { token: async () => options.token, invalidate: () => {} },
-  });
-  return { server, kube };
+  return {
+    server,
+    kube: testServerClient({ url: server.url, caPem: server.caPem, token: options.token }),
+  };
 }

@@ -42,6 +42,11 @@ export class MotoPipeline {
     this.sqs = new SQSClient({ ...MOTO_CLIENT_CONFIG, endpoint });
   }
 
+  /** The queue of a pipeline {@link create} made on the moto at `endpoint`, with clients of its own (another thread's). */
+  static attach(endpoint: string, queueUrl: string): MotoPipeline {
+    return new MotoPipeline(endpoint, queueUrl);
+  }
+
   static async create(endpoint: string, seeds: readonly string[]): Promise<MotoPipeline> {
     const events = new EventBridgeClient({ ...MOTO_CLIENT_CONFIG, endpoint });
     const sqs = new SQSClient({ ...MOTO_CLIENT_CONFIG, endpoint });
