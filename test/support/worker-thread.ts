@@ -40,6 +40,9 @@ export async function startWorkerThread<Request>(
   const worker = new Worker(`require(${tsx}); require(${JSON.stringify(file)});`, {
     eval: true,
     workerData: data,
+    // A copy of this process's variables as this code sees them: jest hands each test file a
+    // process.env of its own (with test/support/jest-quiet-env.ts's switches), not the process's.
+    env: { ...process.env },
   });
   const waiting = new Map<number, { resolve: (r: unknown) => void; reject: (e: Error) => void }>();
   let next = 0;
