@@ -3,17 +3,18 @@ import type { ChildProcess } from 'node:child_process';
 import * as net from 'node:net';
 import * as path from 'node:path';
 
-/** moto_server's own entry point behind one memoized parse (see the file). */
+/** moto_server's own entry point, its EventBridge delivery and SQS queue scans made cheap (see the file). */
 const LAUNCHER = path.join(__dirname, 'moto-server-launcher.py');
 
 /**
  * How to start moto: through the launcher when `python3` (or `$MOTO_PYTHON`)
  * imports moto's server, else the `moto_server` on the PATH as installed (a
- * virtualenv or pipx install; moto's EventBridge delivery is then slower).
+ * virtualenv or pipx install; moto's EventBridge delivery and its SQS calls
+ * on a deep queue are then slower).
  */
 export function motoCommand(): { readonly command: string; readonly args: readonly string[] } {
   const python = process.env.MOTO_PYTHON ?? 'python3';
-  const probe = spawnSync(python, ['-c', 'import moto.server, jsonpath_ng.ext'], {
+  const probe = spawnSync(python, ['-c', 'import moto.server, moto.sqs.models, jsonpath_ng.ext'], {
     stdio: 'ignore',
   });
   return probe.error === undefined && probe.status === 0
