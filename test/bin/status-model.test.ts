@@ -1,3 +1,4 @@
+import { emptyPlan } from '../support/reconcile-results';
 import fc from 'fast-check';
 import { seedStatus } from '../../bin/status-model';
 import type { SeedStatusInput } from '../../bin/status-model';
@@ -22,16 +23,6 @@ const seed = {
   conditionOperator: 'StringLike' as const,
   roleCreationLimit: 3,
 };
-const emptyPlan = {
-  quota: 2048,
-  creates: [],
-  updates: [],
-  deletes: [],
-  assignments: [],
-  refusals: [],
-  roles: [],
-  notes: [],
-};
 const NOW = new Date('2026-11-29T12:00:00Z');
 
 function input(over: Partial<SeedStatusInput>): SeedStatusInput {
@@ -40,7 +31,7 @@ function input(over: Partial<SeedStatusInput>): SeedStatusInput {
     allowedNamespaces: ['demo'],
     quota: 2048,
     roles: [],
-    plan: emptyPlan,
+    plan: emptyPlan(),
     jobs: [],
     warnings: [],
     now: NOW,
@@ -93,7 +84,7 @@ describe('seedStatus', () => {
             reason: a.reason,
             message: 'why',
           }));
-        const status = seedStatus(input({ plan: { ...emptyPlan, assignments, refusals } }));
+        const status = seedStatus(input({ plan: { ...emptyPlan(), assignments, refusals } }));
         expect(status.granted + status.serviceAccounts.length).toBe(accounts.length);
         for (const a of accounts) {
           const listed = status.serviceAccounts.filter((s) => s.name === a.name);
@@ -152,7 +143,7 @@ describe('seedStatus', () => {
     ];
     const status = seedStatus(
       input({
-        plan: { ...emptyPlan, refusals },
+        plan: { ...emptyPlan(), refusals },
         jobs: [
           {
             cluster: 'prod',

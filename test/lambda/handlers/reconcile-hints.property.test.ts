@@ -3,7 +3,7 @@ import { Logger } from '@aws-lambda-powertools/logger';
 import { Metrics } from '@aws-lambda-powertools/metrics';
 import type { SQSRecord } from 'aws-lambda';
 import { createReconcileHandler } from '../../../lambda/handlers/reconcile';
-import type { ReconcileResult } from '../../../lambda/reconciler/reconcile-seed';
+import { quietReconcileResult } from '../../support/reconcile-results';
 
 const T0 = Date.parse('2026-11-30T07:00:00Z');
 const SEED = 'KubestashRole';
@@ -17,29 +17,6 @@ const env = {
   ],
   EMPTY_ROLE_GRACE_SECONDS: 600,
 };
-
-const emptyResult = (): ReconcileResult => ({
-  plan: {
-    quota: 2048,
-    creates: [],
-    updates: [],
-    deletes: [],
-    assignments: [],
-    refusals: [],
-    roles: [],
-    notes: [],
-  },
-  created: 0,
-  updated: 0,
-  deleted: 0,
-  annotated: 0,
-  events: 0,
-  unreachableClusters: [],
-  derivedRoles: 0,
-  roleCreationLimit: 100,
-  refusedByReason: {},
-  warnings: [],
-});
 
 interface Hinted {
   /** When the gate published the hint (epoch ms): EventBridge stamps its second. */
@@ -72,7 +49,7 @@ async function play(jobs: readonly Hinted[], passMs: number, lookMs: number) {
       });
       now += passMs;
       return {
-        ...emptyResult(),
+        ...quietReconcileResult(),
         gateJobs: {
           // Nothing is released: the worst case for the looks, every judged Job stays held.
           marked: stored(start),

@@ -5,6 +5,7 @@ import { createReconcileHandler } from '../../../lambda/handlers/reconcile';
 import type { ReconcileOptions, ReconcileResult } from '../../../lambda/reconciler/reconcile-seed';
 import type { SeedEnv } from '../../../lambda/reconciler/reconciler-settings';
 import { ReconcilerMetric } from '../../../lambda/ports/metric-names';
+import { quietReconcileResult } from '../../support/reconcile-results';
 
 // The metrics tests read the EMF lines, which test/support/jest-quiet-env.ts turns off for the rest.
 process.env.POWERTOOLS_METRICS_DISABLED = 'false';
@@ -32,28 +33,7 @@ const changed = (seed: string, name = 'x') => ({
   detail: { seed, cluster: 'prod', namespace: 'demo', name, operation: 'create' },
 });
 
-const result = (): ReconcileResult => ({
-  plan: {
-    quota: 2048,
-    creates: [],
-    updates: [],
-    deletes: [],
-    assignments: [],
-    refusals: [],
-    roles: [],
-    notes: [],
-  },
-  created: 0,
-  updated: 0,
-  deleted: 0,
-  annotated: 0,
-  events: 0,
-  unreachableClusters: [],
-  derivedRoles: 3,
-  roleCreationLimit: 100,
-  refusedByReason: {},
-  warnings: [],
-});
+const result = quietReconcileResult;
 
 function handler(
   fail: (seed: string) => boolean = () => false,
