@@ -45,7 +45,11 @@ export const resyncDetail = z.strictObject({
   reason: z._default(z.string().check(z.maxLength(200)), 'schedule'),
 });
 
-/** An EventBridge event as it arrives in an SQS message body. */
+/**
+ * An event as publishers put it on the bus (the gate, the audit-log forwarder,
+ * a person with `aws events put-events`); the queue carries only the fields of
+ * {@link queuedEventSchema}, which is what the reconcile handler reads.
+ */
 export const reconcileEventSchema = z.discriminatedUnion('detail-type', [
   z.object({
     source: z.literal(EVENT_SOURCE),
