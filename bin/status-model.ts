@@ -98,12 +98,13 @@ export interface StatusReport {
 /**
  * How the job gate is registered in one cluster: `ready` (its webhook URL
  * carries a token), `placeholder` (applied from dist/ without README step 8:
- * the gate refuses every review), `missing` (no registration), or `unread`
+ * the gate refuses every review), `misconfigured` (the URL names another
+ * cluster or no token), `missing` (no registration), or `unread`
  * (the caller may not list MutatingWebhookConfigurations).
  */
 export interface GateRegistrationStatus {
   readonly cluster: string;
-  readonly state: 'ready' | 'placeholder' | 'missing' | 'unread';
+  readonly state: 'ready' | 'placeholder' | 'misconfigured' | 'missing' | 'unread';
   /** What it means and the fix; empty when ready. */
   readonly message: string;
 }
@@ -121,7 +122,7 @@ export function gateRegistrationStatus(
     return {
       cluster,
       state: 'unread',
-      message: `could not list MutatingWebhookConfigurations (${readError ?? 'unknown error'}); the gate's registration was not checked`,
+      message: `could not list MutatingWebhookConfigurations (${readError ?? 'unknown error'}); the gate's registration was not checked: it needs list on admissionregistration.k8s.io mutatingwebhookconfigurations (cluster-scoped; cluster-admin has it, view does not)`,
     };
   }
   const webhook = configurations
@@ -134,7 +135,15 @@ export function gateRegistrationStatus(
       message: `no MutatingWebhookConfiguration ${JOB_GATE_CONFIGURATION} with webhook ${JOB_GATE_WEBHOOK}: no Job is held until its role works; apply the job-gate manifest with its token (README, install step 8)`,
     };
   }
-  if ((webhook.url ?? '').endsWith(`/${GATE_TOKEN_PLACEHOLDER}`)) {
+  const path = /\/clusters\/([^/]+)\/([^/]*)$/.exec(webhook.url ?? '');
+  if (path === null || path[1] !== cluster || path[2] === '') {
+    return {
+      cluster,
+      state: 'misconfigured',
+      message: `the webhook URL ${webhook.url ?? '(none)'} does not end in /clusters/${cluster}/<token>: the gate refuses every review it cannot match to a cluster and a token (an empty token, say, when the secret could not be read in install step 8, or the file of another cluster); apply this cluster's job-gate manifest with its token (README, install step 8)`,
+    };
+  }
+  if (path[2] === GATE_TOKEN_PLACEHOLDER) {
     return {
       cluster,
       state: 'placeholder',

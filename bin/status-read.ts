@@ -21,6 +21,8 @@ export type StatusIam = Pick<
 /** The Kubernetes reads status makes; it writes nothing. */
 export type StatusKubernetes = Pick<KubernetesPort, 'listServiceAccounts' | 'listJobs'> &
   WebhookRegistrationsPort;
+/** The reads whose failure ends the command (the gate's registration only makes its row `unread`). */
+type SeedReads = Pick<StatusKubernetes, 'listServiceAccounts' | 'listJobs'>;
 
 export interface StatusDeps {
   readonly iam: StatusIam;
@@ -247,10 +249,10 @@ function isNoSuchEntity(error: unknown): boolean {
 /** Each cluster's reads, their failures wrapped so the message names the cluster. */
 function clusterNaming(
   factory: (cluster: string) => StatusKubernetes,
-): (cluster: string) => StatusKubernetes {
-  const ports = new Map<string, StatusKubernetes>();
+): (cluster: string) => SeedReads {
+  const ports = new Map<string, SeedReads>();
   return (cluster) => {
-    let port = ports.get(cluster);
+    let port: SeedReads | undefined = ports.get(cluster);
     if (port === undefined) {
       const inner = factory(cluster);
       const named = async <R>(call: () => Promise<R>): Promise<R> => {
@@ -263,8 +265,6 @@ function clusterNaming(
       port = {
         listServiceAccounts: (ns) => named(() => inner.listServiceAccounts(ns)),
         listJobs: (ns, selector) => named(() => inner.listJobs(ns, selector)),
-        listMutatingWebhookConfigurations: () =>
-          named(() => inner.listMutatingWebhookConfigurations()),
       };
       ports.set(cluster, port);
     }

@@ -100,8 +100,10 @@ export class ReconcileQueue extends Construct {
         targets: [
           new targets.SqsQueue(this.queue, {
             messageGroupId: seed,
-            // The event time makes each tick's body unique, so deduplication keeps every tick.
-            message: queuedMessage(seed, DetailType.resync),
+            // The event time makes each tick's body unique, so deduplication keeps every tick; the
+            // reason makes it a body no routed event can have, so no caller of PutEvents on the
+            // bus can pre-send a tick's body and get it dropped: the resync stays the backstop.
+            message: queuedMessage(seed, DetailType.resync, { reason: 'schedule' }),
           }),
         ],
       });
@@ -115,12 +117,17 @@ export class ReconcileQueue extends Construct {
  * field taken from the event. What the reconcile handler reads
  * (`queuedEventSchema` in lambda/events/reconcile-event.ts); everything else
  * an event says the reconciler re-reads from Kubernetes and IAM anyway.
+ * `extra` adds constant fields to `detail` (the scheduled resync's reason).
  */
-export function queuedMessage(seed: string, kind: string): events.RuleTargetInput {
+export function queuedMessage(
+  seed: string,
+  kind: string,
+  extra: Readonly<Record<string, string>> = {},
+): events.RuleTargetInput {
   return events.RuleTargetInput.fromObject({
     source: EVENT_SOURCE,
     'detail-type': kind,
     time: events.EventField.time,
-    detail: { seed },
+    detail: { seed, ...extra },
   });
 }

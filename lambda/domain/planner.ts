@@ -534,7 +534,8 @@ class SeedPlanner {
   private limitMessage(limit: number, occupied: ReadonlyMap<number, string>): string {
     const parameter = `${this.seed.name.replace(/[^A-Za-z0-9]/g, '')}RoleCreationLimit`;
     const manager = new Set(this.input.managerRoleNames ?? []);
-    const names = [...occupied.values()];
+    // Only names below the limit keep a role from being created; freeing the others would not help.
+    const names = [...occupied].filter(([index]) => index < limit).map(([, name]) => name);
     const ofManager = names.filter((n) => manager.has(n));
     const others = names.filter((n) => !manager.has(n));
     const reasons = [

@@ -19,6 +19,8 @@ import { DetailType, queuedEventSchema } from '../events/reconcile-event';
 import type { QueuedEventBody } from '../events/reconcile-event';
 import type { KubernetesPort } from '../ports/kubernetes-port';
 import { PassLedger, answeredBy } from '../reconciler/pass-coalescing';
+
+const SECOND_MS = 1_000;
 import type { QueuedEvent, QueuedKind } from '../reconciler/pass-coalescing';
 import { answerHints } from '../reconciler/hint-watch';
 import { reconcilePodIdentitySeed } from '../reconciler/reconcile-pod-identity-seed';
@@ -219,9 +221,10 @@ export function createReconcileHandler(deps: ReconcileHandlerDeps) {
 /**
  * The seed an SQS body names (`queuedEventSchema`), and what tells which pass
  * answers it: its kind, its time in epoch ms (undefined if unreadable) and
- * the message's id. The time is EventBridge's `time`, but never later than
- * when SQS received the message (`SentTimestamp`, epoch ms, set by SQS) nor
- * than `now`: PutEvents lets its caller set `Time`
+ * the message's id. The time is EventBridge's `time`, but when that is more
+ * than a second after SQS received the message (`SentTimestamp`, epoch ms,
+ * set by SQS) the receipt instead, and never later than `now`: PutEvents lets
+ * its caller set `Time`
  * (https://docs.aws.amazon.com/eventbridge/latest/APIReference/API_PutEventsRequestEntry.html),
  * and an event cannot have been published after it reached the queue. So a
  * forged future `Time` neither makes a pass wait nor escapes the answer that
@@ -245,7 +248,11 @@ function eventOf(
   const sentAttribute = (record.attributes as Partial<SQSRecordAttributes> | undefined)
     ?.SentTimestamp;
   const sent = /^\d+$/.test(sentAttribute ?? '') ? Number(sentAttribute) : Number.NaN;
-  const time = Math.min(...[stamped, sent, now].filter((t) => !Number.isNaN(t)));
+  // A stamp more than a second after SQS received the message is forged (or its clock is
+  // far off): read the receipt instead. Within a second, the stamp stands, so two hosts'
+  // clocks cannot move a hint into the second before its own.
+  const received = Number.isNaN(sent) || stamped <= sent + SECOND_MS ? stamped : sent;
+  const time = Math.min(received, now);
   return {
     seed: event.detail.seed,
     kind: KIND_OF[event['detail-type']],

@@ -9,6 +9,15 @@ import type { PassLedger, QueuedEvent } from './pass-coalescing';
  */
 export const LOOK_INTERVAL_MS = 100;
 
+/**
+ * How long after a pass that could not reach one of the seed's clusters the
+ * next hint brings a pass to try it again (ms). The Kubernetes client answers
+ * for an unreachable cluster from memory for as long
+ * (`unreachableForMs` in kubernetes-http-client.ts), so a pass sooner would
+ * not reach it either; meanwhile the looks cover the clusters it did reach.
+ */
+export const RETRY_UNREACHABLE_MS = 60_000;
+
 export interface HintWatchDeps {
   readonly ledger: PassLedger;
   /** Epoch ms. */
@@ -41,10 +50,12 @@ export interface HintWatchCost {
  * exist thus costs looks, not passes.
  *
  * A look proves nothing when no pass here listed the gate's Jobs (a new
- * Lambda environment, or no gate), when the last pass could not reach one of
- * the seed's clusters (its Jobs are not looked at), or once a look failed:
- * then the first step is a pass, and the hints are answered by a pass that
- * starts once their seconds are settled (the rule for every other event). So
+ * Lambda environment, or no gate), or once a look failed: then the first step
+ * is a pass, and the hints are answered by a pass that starts once their
+ * seconds are settled (the rule for every other event). When the last pass
+ * could not reach one of the seed's clusters, the looks cover the clusters it
+ * reached (no pass could judge the others' Jobs either), and a hint brings a
+ * pass first only when that pass is {@link RETRY_UNREACHABLE_MS} old. So
  * the loop ends: it runs passes only while new held Jobs keep appearing before
  * the deadline, each after the last one ended and {@link LOOK_INTERVAL_MS}
  * went by, plus at most one after it.
@@ -70,9 +81,16 @@ export async function answerHints(
   };
   while (!timed.every((h) => ledger.answered(seed, h))) {
     const gate = ledger.gateJobsOf(seed);
-    if (gate === undefined || !gate.complete || lookFailure !== undefined) {
+    const lastPass = ledger.lastPassStart(seed) ?? Number.NEGATIVE_INFINITY;
+    if (gate?.complete === false && passes === 0 && now() - lastPass >= RETRY_UNREACHABLE_MS) {
+      // A cluster the last pass could not reach may be back: a pass finds out (and judges its Jobs).
+      await pass();
+      continue;
+    }
+    if (gate === undefined || lookFailure !== undefined) {
       // Nothing to look at: a pass now, and if that does not do, one once the seconds are settled.
-      if (passes > 0) await sleep(Math.max(0, deadline - now()));
+      // A timer may fire a little early: wait until the deadline has really come.
+      if (passes > 0) while (now() < deadline) await sleep(deadline - now());
       await pass();
       continue;
     }

@@ -159,6 +159,11 @@ export class PassLedger {
     else this.gate.set(seed, gateJobs);
   }
 
+  /** When the latest-starting completed pass of `seed` started (epoch ms); undefined before one. */
+  lastPassStart(seed: string): number | undefined {
+    return this.started.get(seed);
+  }
+
   /** The gate's Jobs as the latest-starting pass of `seed` left them; undefined before one, or without a gate. */
   gateJobsOf(seed: string): GateJobs | undefined {
     return this.gate.get(seed);

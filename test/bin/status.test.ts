@@ -205,6 +205,18 @@ describe('npm run status', () => {
     ]);
   });
 
+  test.each([
+    ['an empty token (the secret could not be read in step 8)', ''],
+    ['the manifest of another cluster', 'x/../../clusters/staging/t0ken'],
+  ])('a webhook URL that cannot reach this cluster’s gate: %s', async (_why, token) => {
+    await h.createSeed();
+    registerGate(token);
+    const { out } = await run();
+    expect(out).toMatch(
+      /\n {2}prod: misconfigured: the webhook URL .* does not end in \/clusters\/prod\/<token>/,
+    );
+  });
+
   test('a caller whose RBAC may not list MutatingWebhookConfigurations: the rest of the status stands, the gate row says it was not checked', async () => {
     await h.createSeed();
     registerGate();

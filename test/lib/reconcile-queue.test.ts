@@ -90,6 +90,8 @@ describe('ReconcileQueue', () => {
     expect(target.InputTransformer.InputPathsMap).toEqual({ time: '$.time' });
     expect(target.InputTransformer.InputTemplate).toContain('"time":<time>');
     expect(target.InputTransformer.InputTemplate).toContain('"detail-type":"Resync Requested"');
+    // A body no routed event has: a forged Resync Requested on the bus cannot get a tick dropped.
+    expect(target.InputTransformer.InputTemplate).toContain('"reason":"schedule"');
   });
 
   test('EventBridge may send to the queue only from the project’s rules', () => {

@@ -429,6 +429,15 @@ describe('reconcile handler: events coalesce across batches', () => {
     expect(now()).toBeLessThan(T0 + 2_200);
   });
 
+  test('a stamp within a second after SQS’s receipt stands (two hosts’ clocks), so a hint is never moved into the second before its own', async () => {
+    const { h, now, advance } = clocked();
+    advance(1_100); // delivered at T0+1.1 s by the handler's clock
+    // Stamped T0+1.0 s by EventBridge, received at T0+0.7 s by SQS's clock: still second T0+1.
+    await h({ Records: [sentAt('s-0', hint('KubestashRole', T0 + 1_000), T0 + 700)] });
+    // Looked until T0+1 s's second was settled, not T0's.
+    expect(now()).toBeGreaterThanOrEqual(T0 + 3_000);
+  });
+
   test('a time after now (clock skew, or no SentTimestamp) is read as now', async () => {
     const { h, calls, now } = clocked();
     const forged = hint('KubestashRole', T0 + 86_400_000);

@@ -1,5 +1,9 @@
 import fc from 'fast-check';
-import { LOOK_INTERVAL_MS, answerHints } from '../../../lambda/reconciler/hint-watch';
+import {
+  LOOK_INTERVAL_MS,
+  RETRY_UNREACHABLE_MS,
+  answerHints,
+} from '../../../lambda/reconciler/hint-watch';
 import { PassLedger, answeredFrom } from '../../../lambda/reconciler/pass-coalescing';
 import type { QueuedEvent } from '../../../lambda/reconciler/pass-coalescing';
 
@@ -164,13 +168,22 @@ describe('answerHints', () => {
     expect(w.ledger.answered(SEED, hint(T0))).toBe(true);
   });
 
-  test('a pass that could not reach one of the seed’s clusters: a look there proves nothing, so a pass once the second is settled answers the hint', async () => {
-    // The Job is held in the cluster the pass could not reach: no look would ever show it.
-    const w = world([], { complete: false });
+  test('a pass that could not reach one of the seed’s clusters: the looks cover the clusters it reached, and a hint brings a pass to try again only once that pass is a minute old', async () => {
+    // A new environment: its first step is a pass, which misses a cluster; then looks, no second pass.
+    const w = world([{ key: 'a', storedAt: T0 + 10, releasable: false }], { complete: false });
     w.at(T0 + 50);
-    const cost = await answerHints(w.deps, SEED, [hint(T0)]);
-    expect(cost.looks).toBe(0);
-    expect(w.passStarts).toEqual([T0 + 50, answeredFrom(T0)]);
+    const first = await answerHints(w.deps, SEED, [hint(T0)]);
+    expect(first.passes).toBe(1);
+    expect(first.looks).toBeGreaterThan(0);
+    expect(w.ledger.answered(SEED, hint(T0))).toBe(true);
+    // Within the minute the client remembers the cluster as unreachable: looks only.
+    w.at(T0 + 30_000);
+    expect((await answerHints(w.deps, SEED, [hint(T0 + 30_000)])).passes).toBe(0);
+    // A minute after the pass: a pass first, in case the cluster is back.
+    w.at(T0 + 50 + RETRY_UNREACHABLE_MS);
+    const later = await answerHints(w.deps, SEED, [hint(T0 + 50 + RETRY_UNREACHABLE_MS)]);
+    expect(later.passes).toBe(1);
+    expect(w.passStarts).toEqual([T0 + 50, T0 + 50 + RETRY_UNREACHABLE_MS]);
   });
 
   test('property: nothing lost (every held Job whose hint is answered was judged by a pass), and passes bounded by the time new Jobs keep appearing', async () => {
