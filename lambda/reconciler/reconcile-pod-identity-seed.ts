@@ -19,15 +19,11 @@ import {
 } from '../ports/annotations';
 import type { IamPort } from '../ports/iam-port';
 import type { KubernetesPort, ServiceAccountRecord } from '../ports/kubernetes-port';
-import {
-  KubernetesConflictError,
-  KubernetesNotFoundError,
-  KubernetesUnreachableError,
-} from '../ports/kubernetes-port';
+import { KubernetesNotFoundError, KubernetesUnreachableError } from '../ports/kubernetes-port';
 import type { PodIdentityPort } from '../ports/pod-identity-port';
 import { AssociationExistsError, AssociationQuotaExceededError } from '../ports/pod-identity-port';
 import { MANAGED_BY_TAG, MANAGED_BY_VALUE, SEED_TAG } from '../ports/tag-keys';
-import { onApiServers } from './api-server-calls';
+import { annotateServiceAccounts } from './annotate-service-accounts';
 import { releaseGatedJobs } from './release-gated-jobs';
 import type { GateJobs, ReleaseResult } from './release-gated-jobs';
 import type { ReconcileOptions, UnreachableCluster } from './reconcile-seed';
@@ -375,27 +371,18 @@ async function markStep(
     return sa === undefined ||
       sa.annotations[POD_IDENTITY_ASSOCIATION_ANNOTATION] === g.associationId
       ? []
-      : [{ g, uid: sa.uid }];
+      : [
+          {
+            cluster: g.cluster,
+            namespace: g.namespace,
+            name: g.serviceAccount,
+            annotations: { [POD_IDENTITY_ASSOCIATION_ANNOTATION]: g.associationId },
+            uid: sa.uid,
+          },
+        ];
   });
   // Independent writes, several at a time (as the IRSA pass's annotate step).
-  const written = await onApiServers(toMark, async ({ g, uid }) => {
-    try {
-      await deps
-        .kubernetes(g.cluster)
-        .patchServiceAccountAnnotations(
-          g.namespace,
-          g.serviceAccount,
-          { [POD_IDENTITY_ASSOCIATION_ANNOTATION]: g.associationId },
-          { uid },
-        );
-      return 1;
-    } catch (error) {
-      if (!(error instanceof KubernetesNotFoundError || error instanceof KubernetesConflictError))
-        throw error;
-      return 0;
-    }
-  });
-  return written.reduce((a: number, b: number) => a + b, 0);
+  return (await annotateServiceAccounts(deps.kubernetes, toMark)).length;
 }
 
 /** Refuse: a Warning Event on each refused ServiceAccount, with the reason and the fix. */

@@ -23,13 +23,10 @@ import {
   TrustPolicyQuotaExceededError,
 } from '../ports/iam-port';
 import type { KubernetesPort } from '../ports/kubernetes-port';
-import {
-  KubernetesConflictError,
-  KubernetesNotFoundError,
-  KubernetesUnreachableError,
-} from '../ports/kubernetes-port';
+import { KubernetesNotFoundError, KubernetesUnreachableError } from '../ports/kubernetes-port';
 import type { WebIdentityPort } from '../ports/web-identity-port';
 import { findManagerRoles } from '../migration/find-manager-roles';
+import { annotateServiceAccounts } from './annotate-service-accounts';
 import { onApiServers } from './api-server-calls';
 import { proveRoles } from './prove-roles';
 import type { RoleProof } from './prove-roles';
@@ -474,7 +471,6 @@ async function annotateStep(
   const granted = new Map(assignments.filter((x) => !x.annotate).map((x) => [keyOf(x), x.roleArn]));
   const unproven = new Map<string, { reason: string; message: string }>();
   const deferred = new Set<string>();
-  let annotated = 0;
   const reachable = reachableFilter(read);
   const toAnnotate: (typeof assignments)[number][] = [];
   for (const a of assignments.filter((x) => x.annotate && reachable(x))) {
@@ -494,24 +490,19 @@ async function annotateStep(
     toAnnotate.push(a);
   }
   // Each write is bound to its own ServiceAccount's uid: they are independent, so they overlap.
-  await onApiServers(toAnnotate, async (a) => {
-    try {
-      await deps
-        .kubernetes(a.cluster)
-        .patchServiceAccountAnnotations(
-          a.namespace,
-          a.name,
-          { [ROLE_ARN_ANNOTATION]: a.roleArn },
-          { uid: byKey.get(keyOf(a))?.uid },
-        );
-      annotated++;
-      granted.set(keyOf(a), a.roleArn);
-    } catch (error) {
-      if (!(error instanceof KubernetesNotFoundError || error instanceof KubernetesConflictError))
-        throw error;
-    }
-  });
-  return { annotated, granted, unproven, deferred };
+  const written = await annotateServiceAccounts(
+    deps.kubernetes,
+    toAnnotate.map((a) => ({
+      cluster: a.cluster,
+      namespace: a.namespace,
+      name: a.name,
+      annotations: { [ROLE_ARN_ANNOTATION]: a.roleArn },
+      uid: byKey.get(keyOf(a))?.uid,
+      roleArn: a.roleArn,
+    })),
+  );
+  for (const w of written) granted.set(keyOf(w), w.roleArn);
+  return { annotated: written.length, granted, unproven, deferred };
 }
 
 /**
